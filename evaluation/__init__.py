@@ -1,0 +1,1 @@
+"""Evaluation: statistics of human judgements and objective metrics. Imports nothing from Django."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StudyAppConfig(AppConfig):
+    name = "studyapp"
+    verbose_name = "Studies"

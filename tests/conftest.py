@@ -1,0 +1,44 @@
+"""Shared fixtures. Tests that touch the database are marked `database` automatically, so that
+`make test` can run exactly those again against PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("django_db") or "django_db_setup" in fixtures:
+            item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright; skips (saying why) where either is missing."""
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip("browser test skipped: /usr/bin/chromium is absent (apt-get install chromium)")
+    playwright_sync = pytest.importorskip(
+        "playwright.sync_api", reason="browser test skipped: playwright missing"
+    )
+    with playwright_sync.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+            args=CHROMIUM_FLAGS,
+        )
+        yield launched
+        launched.close()

@@ -55,10 +55,11 @@ def test_layout_and_sidecars(dataset: Path) -> None:
 def test_clips_decode_to_requested_duration_fps_and_rate(dataset: Path) -> None:
     for video, meta in clips(dataset):
         audio = decode_audio(video, sample_rate=SR)
-        assert audio.shape == (64_000,), video.name
+        assert audio.shape == (64_000,) == (round(meta["duration"] * SR),), video.name
         assert np.abs(audio).max() <= 1.0
         frames = decode_frames(video, fps=FPS, size=224)
         assert frames.shape == (63, 224, 224, 3), video.name  # ceil(4 s × 15.625 fps)
+        assert meta["num_frames"] == 63
 
 
 def test_other_sizes_and_rates(tmp_path: Path) -> None:

@@ -10,3 +10,6 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-never-used-outside-the
 from studyapp.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Pages and the admin's CSS come straight from the source folders: tests never run `collectstatic`.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,13 +29,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's chromium driven by Playwright; skips (saying why) where either is missing."""
+def browser(django_db_setup: None) -> Iterator[object]:
+    """Debian's chromium driven by Playwright; skips (saying why) where either is missing.
+
+    Requests the test database first: it must be created before Playwright's event loop starts.
+    """
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.skip("browser test skipped: /usr/bin/chromium is absent (apt-get install chromium)")
     playwright_sync = pytest.importorskip(
         "playwright.sync_api", reason="browser test skipped: playwright missing"
     )
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django refuse ORM
+    # calls from test bodies ("cannot call this from an async context"); those calls really are sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with playwright_sync.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),

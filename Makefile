@@ -1,0 +1,66 @@
+# One-command setup. Everything lives in .venv, created with uv; a second run reuses it and reinstalls
+# only when requirements.txt has changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# uv from PATH when there is one, else the copy bootstrapped into .venv (evaluated when used).
+UV = $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
+INSTALLED := $(VENV)/.requirements-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_DIR ?= data/demo
+
+.PHONY: install demo serve test test-postgres lint format clean
+
+install: $(INSTALLED)
+
+$(PY):
+	@if command -v uv >/dev/null 2>&1; then \
+		uv venv --quiet --python $(PYTHON) $(VENV); \
+	else \
+		echo "uv not found: bootstrapping it into $(VENV)"; \
+		$(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv"; exit 1; }; \
+		$(VENV)/bin/python -m pip install --quiet uv; \
+	fi
+
+$(INSTALLED): requirements.txt | $(PY)
+	$(UV) pip install --python $(PY) -r requirements.txt
+	@touch $@
+
+demo: $(INSTALLED)
+	$(PY) -m generation.synth --out $(DEMO_DIR)/videos
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@$(MAKE) --no-print-directory serve
+
+serve: $(INSTALLED)
+	@echo "vis2sound is serving at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; Ctrl-C stops)"
+	@echo "No admin account yet? $(PY) manage.py createsuperuser"
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test: $(INSTALLED)
+	$(PY) -m pytest
+	@$(MAKE) --no-print-directory test-postgres
+
+# The database-touching tests again, on a real PostgreSQL server. .ci/run starts one and sets
+# TEST_DATABASE_URL; point it at your own to run this pass locally (the role needs CREATEDB).
+test-postgres: $(INSTALLED)
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+		echo "=== PostgreSQL pass SKIPPED: TEST_DATABASE_URL is not set and no server was started ==="; \
+		echo "=== (bash .ci/run starts one when run as root; or: TEST_DATABASE_URL=postgres://user:pass@host:5432/db make test-postgres)"; \
+	else \
+		echo "=== PostgreSQL pass: database tests against $${TEST_DATABASE_URL#*@} ==="; \
+		DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -m database; \
+	fi
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

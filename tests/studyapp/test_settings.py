@@ -40,8 +40,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyapp.settings")
 import django; django.setup()
 from django.conf import settings
 db = settings.DATABASES["default"]
-print(json.dumps({"engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST"), "port": db.get("PORT"),
-                  "debug": settings.DEBUG, "hosts": settings.ALLOWED_HOSTS, "media": str(settings.MEDIA_ROOT),
+print(json.dumps({"engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST"),
+                  "port": db.get("PORT"), "debug": settings.DEBUG, "hosts": settings.ALLOWED_HOSTS, "media": str(settings.MEDIA_ROOT),
                   "key": settings.SECRET_KEY}))
 """
 

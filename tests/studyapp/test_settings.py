@@ -41,7 +41,8 @@ import django; django.setup()
 from django.conf import settings
 db = settings.DATABASES["default"]
 print(json.dumps({"engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST"),
-                  "port": db.get("PORT"), "debug": settings.DEBUG, "hosts": settings.ALLOWED_HOSTS, "media": str(settings.MEDIA_ROOT),
+                  "port": db.get("PORT"), "debug": settings.DEBUG, "hosts": settings.ALLOWED_HOSTS,
+                  "media": str(settings.MEDIA_ROOT),
                   "key": settings.SECRET_KEY}))
 """
 

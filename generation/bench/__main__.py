@@ -1,4 +1,8 @@
-"""`python -m generation.bench synth [--clips N] [--jobs J]`: how fast the demo dataset builds."""
+"""`python -m generation.bench NAME`: timings written to benchmarks/NAME.json with the machine described.
+
+synth     build the demo dataset from scratch (clips per minute)
+prepare   prepare the demo dataset into shards on this machine (clips per minute)
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 from generation.bench.machine import describe_machine
+from generation.prepare import PrepareConfig, prepare
 from generation.synth.dataset import CATEGORIES, SynthConfig, build_dataset
 
 RESULTS_DIR = Path("benchmarks")
@@ -36,15 +43,50 @@ def bench_synth(clips_per_category: int, jobs: int) -> dict:
     }
 
 
+def bench_prepare(clips_per_category: int, jobs: int, frame_size: int, device: str | None) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        videos, out = Path(scratch) / "videos", Path(scratch) / "prepared"
+        build_dataset(SynthConfig(clips_per_category=clips_per_category), videos, jobs=jobs, progress=False)
+        config = PrepareConfig(frame_size=frame_size)
+        started = time.perf_counter()
+        report = prepare(videos, out, config, jobs=jobs, device=device)
+        elapsed = time.perf_counter() - started
+        manifest = json.loads((out / "manifest.json").read_text())
+    clips = len(report.prepared)
+    return {
+        "benchmark": "prepare",
+        "clips": clips,
+        "skipped": len(report.skipped),
+        "clip_seconds": 4.0,
+        "frame_size": frame_size,
+        "flow": config.flow_method,
+        "feature_precision": manifest["feature_extractor"]["precision"],
+        "vgg_weights": manifest["feature_extractor"]["weights"]["name"],
+        "device": device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        "jobs": jobs,
+        "wall_seconds": round(elapsed, 2),
+        "clips_per_minute": round(60 * clips / elapsed, 1),
+        "machine": describe_machine(),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__)
     sub = parser.add_subparsers(dest="name", required=True)
     synth = sub.add_parser("synth", help="build the demo dataset from scratch and time it")
     synth.add_argument("--clips", type=int, default=100 // len(CATEGORIES), help="clips per category")
     synth.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    prep = sub.add_parser("prepare", help="prepare the demo dataset (decode, flow, VGG19 fc6) and time it")
+    prep.add_argument("--clips", type=int, default=5, help="clips per category (default 5: 20 clips)")
+    prep.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    prep.add_argument("--frame-size", type=int, default=224)
+    prep.add_argument("--device", default=None)
     args = parser.parse_args(argv)
 
-    result = bench_synth(args.clips, args.jobs)
+    if args.name == "synth":
+        result = bench_synth(args.clips, args.jobs)
+    else:
+        result = bench_prepare(args.clips, args.jobs, args.frame_size, args.device)
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{args.name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")

@@ -1,0 +1,222 @@
+"""Reading prepared data for training: the manifest, the shards, and truncated-BPTT batches.
+
+A truncated-BPTT batch holds B parallel streams. Each stream walks through one clip chunk by chunk,
+so the model can carry its hidden state from one batch to the next; when a clip ends, the stream
+starts the next clip of the shuffled order and raises its `reset` flag, telling the model to start
+from its initial state again. Chunks are whole video frames long, so chunk k of a clip covers audio
+samples [k·C, (k+1)·C) and exactly frames [k·C/spf, (k+1)·C/spf).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from generation.prepare import MANIFEST, SHARD_FORMAT, PrepareConfig
+from generation.quantize import LINEAR, quantize
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    clip_id: str
+    category: str
+    split: str
+    shard: str
+    num_frames: int
+    num_samples: int
+    valid_samples: int
+
+
+@dataclass
+class Shard:
+    record: ClipRecord
+    audio: torch.Tensor  # (num_samples,) float32 in [-1, 1]
+    features: torch.Tensor  # (num_frames, feature_dim) float16
+    flow: torch.Tensor  # (num_frames, 2, F, F) float16
+
+
+class PreparedData:
+    """A folder written by `generation prepare`: its config, its clips, and their shards."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        manifest_path = self.root / MANIFEST
+        if not manifest_path.exists():
+            raise FileNotFoundError(f"{manifest_path} not found: run `python -m generation prepare` first")
+        self.manifest = json.loads(manifest_path.read_text())
+        if self.manifest.get("format") != SHARD_FORMAT:
+            raise ValueError(
+                f"{manifest_path}: format {self.manifest.get('format')}, expected {SHARD_FORMAT}; "
+                "prepare the data again with this version"
+            )
+        self.config = PrepareConfig(**self.manifest["config"])
+        fields = ClipRecord.__dataclass_fields__
+        self.records = [
+            ClipRecord(**{k: v for k, v in c.items() if k in fields}) for c in self.manifest["clips"]
+        ]
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({r.category for r in self.records})
+
+    def clips(self, *, split: str | None = None, category: str | None = None) -> list[ClipRecord]:
+        return [
+            r
+            for r in self.records
+            if (split is None or r.split == split) and (category is None or r.category == category)
+        ]
+
+    def load(self, record: ClipRecord) -> Shard:
+        """The clip's tensors, with their shapes checked against the config."""
+        path = self.root / record.shard
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+        shard = Shard(record, raw["audio"], raw["features"], raw["flow"])
+        config, t = self.config, record.num_frames
+        expected = {
+            "audio": (t * config.samples_per_frame,),
+            "features": (t, config.feature_dim),
+            "flow": (t, 2, config.flow_size, config.flow_size),
+        }
+        for name, shape in expected.items():
+            actual = tuple(getattr(shard, name).shape)
+            if actual != shape:
+                raise ValueError(
+                    f"{path}: {name} has shape {actual}, the manifest's config implies {shape}; "
+                    "the shard is from another preparation — prepare again"
+                )
+        return shard
+
+
+@dataclass
+class Batch:
+    """One step of truncated BPTT for B streams; C = chunk samples, K = C / spf frames."""
+
+    audio: torch.Tensor  # (B, lookback + C) int64 codes; the first `lookback` are the previous context
+    mask: torch.Tensor  # (B, C) bool: real audio (False past a clip's end or over its padding)
+    features: torch.Tensor  # (B, K, feature_dim) float32: frame k spans samples [k·spf, (k+1)·spf)
+    flow: torch.Tensor  # (B, K, 2, F, F) float32, aligned as features
+    reset: torch.Tensor  # (B,) bool: this chunk starts a clip; the model starts from its initial state
+    clip_features: torch.Tensor | None  # (B, T_max, feature_dim) whole-clip features when any reset
+    clip_frames: torch.Tensor | None  # (B,) frames of each clip in clip_features
+    categories: list[str]
+    clip_ids: list[str]
+
+
+class TBPTTBatches:
+    """An endless, resumable stream of truncated-BPTT batches over ``records``.
+
+    The clip order is a seeded shuffle per epoch; ``state_dict()`` captures exactly where every stream
+    is, so a resumed run sees the same batches as an uninterrupted one. With ``world_size`` > 1 each
+    rank takes every world_size-th clip of the same order.
+    """
+
+    def __init__(
+        self,
+        data: PreparedData,
+        records: list[ClipRecord],
+        *,
+        batch_size: int,
+        chunk_frames: int,
+        lookback: int,
+        levels: int = 256,
+        scheme: str = LINEAR,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if not records:
+            raise ValueError("no clips to train on: check --category and the split in manifest.json")
+        self.data, self.records = data, records
+        self.batch_size, self.chunk_frames, self.lookback = batch_size, chunk_frames, lookback
+        self.levels, self.scheme, self.seed = levels, scheme, seed
+        self.rank, self.world_size = rank, world_size
+        self.spf = data.config.samples_per_frame
+        self.chunk_samples = chunk_frames * self.spf
+        self.epoch, self.position = 0, 0
+        self.streams: list[tuple[int, int] | None] = [None] * batch_size  # (record index, next chunk)
+        self._order = self._epoch_order()
+        self._loaded: dict[int, Shard] = {}
+
+    def _epoch_order(self) -> list[int]:
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.records))
+        mine = order[self.rank :: self.world_size]
+        return [int(i) for i in (mine if len(mine) else order[:1])]
+
+    def _next_record(self) -> int:
+        if self.position >= len(self._order):
+            self.epoch, self.position = self.epoch + 1, 0
+            self._order = self._epoch_order()
+        index = self._order[self.position]
+        self.position += 1
+        return index
+
+    def state_dict(self) -> dict:
+        return {
+            "epoch": self.epoch,
+            "position": self.position,
+            "streams": list(self.streams),
+            "seed": self.seed,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["seed"] != self.seed:
+            raise ValueError(f"data order seed {state['seed']} in the checkpoint, {self.seed} asked for")
+        self.epoch, self.position = state["epoch"], state["position"]
+        self.streams = [tuple(s) if s is not None else None for s in state["streams"]]
+        self._order = self._epoch_order()
+        self._loaded.clear()
+
+    def _shard(self, index: int) -> Shard:
+        if index not in self._loaded:
+            self._loaded[index] = self.data.load(self.records[index])
+        return self._loaded[index]
+
+    def __iter__(self) -> TBPTTBatches:
+        return self
+
+    def __next__(self) -> Batch:
+        c, k, lb = self.chunk_samples, self.chunk_frames, self.lookback
+        silence = int(quantize(torch.zeros(1), self.levels, self.scheme))
+        audio = torch.full((self.batch_size, lb + c), silence, dtype=torch.long)
+        mask = torch.zeros(self.batch_size, c, dtype=torch.bool)
+        feature_dim, flow_size = self.data.config.feature_dim, self.data.config.flow_size
+        features = torch.zeros(self.batch_size, k, feature_dim)
+        flow = torch.zeros(self.batch_size, k, 2, flow_size, flow_size)
+        reset = torch.zeros(self.batch_size, dtype=torch.bool)
+        categories, clip_ids, shards = [], [], []
+        for slot in range(self.batch_size):
+            stream = self.streams[slot]
+            if stream is None or stream[1] * c >= self.records[stream[0]].num_samples:
+                if stream is not None:
+                    self._loaded.pop(stream[0], None)
+                stream = (self._next_record(), 0)
+                reset[slot] = True
+            index, chunk = stream
+            shard = self._shard(index)
+            start = chunk * c
+            piece = shard.audio[max(0, start - lb) : start + c]
+            codes = quantize(piece, self.levels, self.scheme)
+            offset = lb - min(lb, start)  # the first chunk's context is silence
+            audio[slot, offset : offset + codes.numel()] = codes
+            real_end = min(start + c, shard.record.valid_samples)
+            mask[slot, : max(0, real_end - start)] = True
+            frames = slice(chunk * k, chunk * k + k)
+            got = shard.features[frames].shape[0]
+            features[slot, :got] = shard.features[frames].float()
+            flow[slot, :got] = shard.flow[frames].float()
+            self.streams[slot] = (index, chunk + 1)
+            categories.append(shard.record.category)
+            clip_ids.append(shard.record.clip_id)
+            shards.append(shard)
+        clip_features = clip_frames = None
+        if reset.any():
+            longest = max(s.features.shape[0] for s in shards)
+            clip_features = torch.zeros(self.batch_size, longest, feature_dim)
+            clip_frames = torch.tensor([s.features.shape[0] for s in shards])
+            for slot, shard in enumerate(shards):
+                clip_features[slot, : shard.features.shape[0]] = shard.features.float()
+        return Batch(audio, mask, features, flow, reset, clip_features, clip_frames, categories, clip_ids)

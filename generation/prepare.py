@@ -1,0 +1,355 @@
+"""`python -m generation prepare`: videos -> training shards (audio, VGG19 fc6 features, optical flow).
+
+One shard per clip, `shards/<category>/<clip_id>.pt`, written to a temporary file and renamed, so a
+kill never leaves a corrupt shard and a rerun skips finished clips. Decoding and optical flow run in
+`--jobs` worker processes; VGG19 runs batched in the main process (on the GPU when there is one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from generation import SAMPLE_RATE, SAMPLES_PER_FRAME
+from generation.features import FC6_DIM, Fc6Extractor, feature_precision, resolve_vgg_weights
+from generation.flow import DIS, METHODS, RAFT, DisFlow, RaftFlow
+from generation.media import MediaError, decode_audio, decode_frames
+from generation.sources import ClipSource, Rejected, discover
+from generation.weights import WeightsIdentity
+
+logger = logging.getLogger(__name__)
+
+SHARD_FORMAT = 1
+MANIFEST = "manifest.json"
+SPLITS = ("train", "val", "test")
+PAD = "pad"
+SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    sample_rate: int = SAMPLE_RATE
+    samples_per_frame: int = SAMPLES_PER_FRAME  # one video frame spans this many audio samples
+    frame_size: int = 224  # frames resized (short side) and centre-cropped to this square
+    max_seconds: float = 10.0  # longer clips are cut
+    min_seconds: float = 1.0  # shorter clips are skipped
+    # None: each clip keeps min(max_seconds, its length). A value: every clip is exactly this long;
+    # shorter ones are padded (silence, last frame held) or skipped, as `short_clips` says.
+    clip_seconds: float | None = None
+    short_clips: str = SKIP
+    flow_method: str = DIS
+    flow_compute_size: int = 112
+    flow_size: int = 56
+    feature_dim: int = FC6_DIM
+
+    def __post_init__(self) -> None:
+        if self.samples_per_frame <= 0 or self.sample_rate % 2:
+            raise ValueError("samples_per_frame must be positive and sample_rate even")
+        if self.short_clips not in (PAD, SKIP):
+            raise ValueError(f"short_clips must be {PAD!r} or {SKIP!r}, got {self.short_clips!r}")
+        if self.flow_method not in METHODS:
+            raise ValueError(f"flow method must be one of {METHODS}, got {self.flow_method!r}")
+        if not 0 < self.min_seconds <= self.max_seconds:
+            raise ValueError(
+                f"need 0 < min_seconds <= max_seconds, got {self.min_seconds}, {self.max_seconds}"
+            )
+        if self.flow_method == RAFT and (self.flow_compute_size < 128 or self.flow_compute_size % 8):
+            raise ValueError(
+                f"RAFT needs a flow compute size of at least 128, divisible by 8; "
+                f"got {self.flow_compute_size}"
+            )
+        if self.clip_seconds is not None and self.clip_seconds < self.min_seconds:
+            raise ValueError(f"clip_seconds ({self.clip_seconds}) is below min_seconds ({self.min_seconds})")
+
+    @property
+    def fps(self) -> float:
+        return self.sample_rate / self.samples_per_frame
+
+    def frames_for(self, seconds: float) -> int:
+        # A hair of tolerance: 4.0 s at 15.625 fps is 62.5 frames, but 3.9999999 must not lose one.
+        return math.floor(seconds * self.fps + 1e-6)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    seed: int = 0
+    val_ratio: float = 0.1
+    test_ratio: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.val_ratio < 0 or self.test_ratio < 0 or self.val_ratio + self.test_ratio >= 1:
+            raise ValueError(
+                f"split ratios must be >= 0 and leave some training clips: "
+                f"val {self.val_ratio}, test {self.test_ratio}"
+            )
+
+
+@dataclass
+class DecodedClip:
+    source: ClipSource
+    audio: np.ndarray  # (num_frames * spf,) float32
+    frames: np.ndarray  # (num_frames, S, S, 3) uint8
+    flow: np.ndarray | None  # (num_frames, 2, F, F) float16; None until RAFT runs in the main process
+    valid_samples: int  # samples of real audio; the rest is padding
+
+
+@dataclass
+class PrepareReport:
+    prepared: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    skipped: list[Rejected] = field(default_factory=list)
+
+
+def shard_path(out: Path, category: str, clip_id: str) -> Path:
+    return out / "shards" / category / f"{clip_id}.pt"
+
+
+def decode_clip(source: ClipSource, config: PrepareConfig) -> DecodedClip:
+    """Decode, cut or pad, and compute optical flow; raises MediaError or ValueError with the reason."""
+    import cv2
+
+    cv2.setNumThreads(1)  # workers run in parallel already
+    torch.set_num_threads(1)
+    if not source.path.exists():
+        raise MediaError(f"{source.path}: no such file")
+    if not os.access(source.path, os.R_OK):
+        raise MediaError(f"{source.path}: not readable (permissions)")
+    wanted = config.clip_seconds or config.max_seconds
+    if source.end is not None:
+        wanted = min(wanted, source.end - source.start)
+    audio = decode_audio(source.path, sample_rate=config.sample_rate, start=source.start, duration=wanted)
+    frames = decode_frames(
+        source.path, fps=config.fps, size=config.frame_size, start=source.start, duration=wanted
+    )
+    available = min(audio.size / config.sample_rate, len(frames) / config.fps)
+    if available < config.min_seconds:
+        raise ValueError(f"too short: {available:.2f} s of audio and video, minimum {config.min_seconds:g} s")
+    spf = config.samples_per_frame
+    if config.clip_seconds is None:
+        num_frames = config.frames_for(available)
+    else:
+        num_frames = config.frames_for(config.clip_seconds)
+        if available < config.clip_seconds - 1e-6 and config.short_clips == SKIP:
+            raise ValueError(
+                f"too short: {available:.2f} s, clips must be {config.clip_seconds:g} s "
+                "(--short-clips pad to pad them)"
+            )
+    real_frames = min(num_frames, config.frames_for(available))
+    valid_samples = real_frames * spf
+    audio = np.pad(audio[:valid_samples], (0, num_frames * spf - valid_samples))
+    frames = frames[:real_frames]
+    if real_frames < num_frames:  # hold the last picture over the padding
+        frames = np.concatenate([frames, np.repeat(frames[-1:], num_frames - real_frames, axis=0)])
+    flow = None
+    if config.flow_method == DIS:  # RAFT needs the GPU and its weights: the main process runs it
+        flow = DisFlow(compute_size=config.flow_compute_size, out_size=config.flow_size)(frames)
+    return DecodedClip(source, audio.astype(np.float32), frames, flow, valid_samples)
+
+
+def _decode_or_reason(source: ClipSource, config: PrepareConfig) -> DecodedClip | Rejected:
+    try:
+        return decode_clip(source, config)
+    except (MediaError, ValueError, OSError) as error:
+        return Rejected(source.label, str(error).removeprefix(f"{source.path}: "))
+
+
+def write_shard(path: Path, clip: DecodedClip, features: np.ndarray, config: PrepareConfig) -> None:
+    num_frames = clip.frames.shape[0]
+    assert features.shape == (num_frames, config.feature_dim), features.shape
+    assert clip.audio.shape == (num_frames * config.samples_per_frame,)
+    payload = {
+        "format": SHARD_FORMAT,
+        "clip_id": clip.source.clip_id,
+        "category": clip.source.category,
+        "source": str(clip.source.path),
+        "start": clip.source.start,
+        "num_frames": num_frames,
+        "valid_samples": clip.valid_samples,
+        "audio": torch.from_numpy(clip.audio),  # (num_frames * spf,) float32
+        "features": torch.from_numpy(features).to(torch.float16),  # (num_frames, 4096)
+        "flow": torch.from_numpy(clip.flow),  # (num_frames, 2, F, F) float16
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    torch.save(payload, temporary)
+    os.replace(temporary, path)
+
+
+def read_shard_header(path: Path) -> dict:
+    """The shard's metadata; the tensors are memory-mapped, not read."""
+    shard = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    return {k: v for k, v in shard.items() if not isinstance(v, torch.Tensor)}
+
+
+def assign_splits(clips: list[dict], split: SplitConfig) -> None:
+    """Stratified per category and stable: clips ordered by a hash of (seed, clip id), so the split
+    depends on neither the input order nor the number of jobs; the first go to test, then val."""
+    by_category: dict[str, list[dict]] = {}
+    for clip in clips:
+        by_category.setdefault(clip["category"], []).append(clip)
+    for members in by_category.values():
+        members.sort(key=lambda c: hashlib.sha256(f"{split.seed}:{c['clip_id']}".encode()).hexdigest())
+        n = len(members)
+        n_test, n_val = (_split_count(n, ratio) for ratio in (split.test_ratio, split.val_ratio))
+        for index, clip in enumerate(members):
+            clip["split"] = "test" if index < n_test else "val" if index < n_test + n_val else "train"
+
+
+def _split_count(n: int, ratio: float) -> int:
+    count = math.floor(n * ratio + 0.5)
+    # Every split that is asked for gets a clip once a category has enough for all three.
+    return max(count, 1) if ratio > 0 and n >= 3 else count
+
+
+def _identity(config: PrepareConfig, vgg: WeightsIdentity, flow: WeightsIdentity, precision: str) -> dict:
+    return {
+        "format": SHARD_FORMAT,
+        "config": dataclasses.asdict(config),
+        "feature_extractor": {
+            "name": "vgg19.fc6",
+            "dim": config.feature_dim,
+            "weights": vgg.as_dict(),
+            "precision": precision,
+        },
+        "flow": {
+            "method": config.flow_method,
+            "size": config.flow_size,
+            "units": "pixels of the prepared frame per frame interval; flow[i] = frame i-1 -> i",
+            "weights": flow.as_dict(),
+        },
+    }
+
+
+def _check_compatible(out: Path, identity: dict) -> None:
+    manifest = out / MANIFEST
+    if not manifest.exists():
+        return
+    existing = json.loads(manifest.read_text())
+    existing_identity = {k: existing.get(k) for k in identity}
+    if existing_identity != identity:
+        differing = [k for k in identity if existing_identity[k] != identity[k]]
+        raise ValueError(
+            f"{out} was prepared with a different {', '.join(differing)}; shards would mix. "
+            "Prepare into another --out folder, or delete this one."
+        )
+
+
+def _write_manifest(
+    out: Path, identity: dict, split: SplitConfig, clips: list[dict], skipped: list[Rejected]
+) -> None:
+    manifest = identity | {
+        "split": dataclasses.asdict(split),
+        "clips": sorted(clips, key=lambda c: (c["category"], c["clip_id"])),
+        "skipped": [dataclasses.asdict(s) for s in skipped],
+    }
+    temporary = out / f".{MANIFEST}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=1))
+    os.replace(temporary, out / MANIFEST)
+
+
+def _clip_entry(header: dict, config: PrepareConfig, out: Path, path: Path) -> dict:
+    return {
+        "clip_id": header["clip_id"],
+        "category": header["category"],
+        "source": header["source"],
+        "start": header["start"],
+        "num_frames": header["num_frames"],
+        "num_samples": header["num_frames"] * config.samples_per_frame,
+        "valid_samples": header["valid_samples"],
+        "duration": header["num_frames"] * config.samples_per_frame / config.sample_rate,
+        "shard": str(path.relative_to(out)),
+    }
+
+
+def _decoded_in_parallel(
+    sources: list[ClipSource], config: PrepareConfig, jobs: int
+) -> Iterator[DecodedClip | Rejected]:
+    if jobs == 1:
+        for source in sources:
+            yield _decode_or_reason(source, config)
+        return
+    # A bounded window of clips in flight keeps memory flat however many clips there are.
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: set[Future] = set()
+        queue = iter(sources)
+        for source in queue:
+            pending.add(pool.submit(_decode_or_reason, source, config))
+            if len(pending) >= 2 * jobs:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                source = next(queue, None)
+                if source is not None:
+                    pending.add(pool.submit(_decode_or_reason, source, config))
+
+
+def prepare(
+    videos: Path,
+    out: Path,
+    config: PrepareConfig,
+    *,
+    split: SplitConfig | None = None,
+    vgg_weights: Path | None = None,
+    raft_weights: Path | None = None,
+    jobs: int = 1,
+    device: str | None = None,
+    progress: bool = True,
+) -> PrepareReport:
+    split = split or SplitConfig()
+    sources, rejected = discover(videos)
+    vgg = resolve_vgg_weights(vgg_weights)
+    flow_identity = DisFlow.identity if config.flow_method == DIS else RaftFlow.resolve_weights(raft_weights)
+    precision = feature_precision(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+    identity = _identity(config, vgg, flow_identity, precision)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_compatible(out, identity)
+
+    report = PrepareReport(skipped=list(rejected))
+    entries, todo = [], []
+    for source in sources:
+        path = shard_path(out, source.category, source.clip_id)
+        if path.exists():
+            entries.append(_clip_entry(read_shard_header(path), config, out, path))
+            report.reused.append(source.clip_id)
+        else:
+            todo.append(source)
+    _write_manifest(out, identity, split, entries, report.skipped)
+
+    extractor = Fc6Extractor(vgg, device=device) if todo else None
+    raft = None
+    if todo and config.flow_method != DIS:
+        raft = RaftFlow(
+            flow_identity, compute_size=config.flow_compute_size, out_size=config.flow_size, device=device
+        )
+    bar = tqdm(total=len(todo), desc="prepare", unit="clip", disable=not progress)
+    for result in _decoded_in_parallel(todo, config, max(1, jobs)):
+        bar.update()
+        if isinstance(result, Rejected):
+            report.skipped.append(result)
+            logger.warning("skipped %s: %s", result.source, result.reason)
+            continue
+        if raft is not None:
+            result.flow = raft(result.frames)
+        path = shard_path(out, result.source.category, result.source.clip_id)
+        write_shard(path, result, extractor(result.frames), config)
+        entries.append(_clip_entry(read_shard_header(path), config, out, path))
+        report.prepared.append(result.source.clip_id)
+    bar.close()
+
+    assign_splits(entries, split)
+    _write_manifest(out, identity, split, entries, report.skipped)
+    return report

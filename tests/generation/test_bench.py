@@ -1,4 +1,4 @@
-from generation.bench.__main__ import bench_synth
+from generation.bench.__main__ import bench_prepare, bench_synth
 
 
 def test_synth_benchmark_reports_rate_and_machine() -> None:
@@ -7,3 +7,11 @@ def test_synth_benchmark_reports_rate_and_machine() -> None:
     assert result["failed"] == 0
     assert result["clips_per_minute"] > 0
     assert result["machine"]["cores"] >= 1
+
+
+def test_prepare_benchmark_reports_rate_precision_and_weights() -> None:
+    result = bench_prepare(clips_per_category=1, jobs=1, frame_size=32, device="cpu")
+    assert result["clips"] == 4
+    assert result["vgg_weights"] == "random-init"
+    assert result["feature_precision"] in {"bf16", "fp32"}
+    assert result["clips_per_minute"] > 0

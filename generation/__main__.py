@@ -12,8 +12,16 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
+from generation.config import CONDITIONINGS, FLOW, PRESETS, preset
+from generation.data import PreparedData
 from generation.flow import METHODS, RAFT
+from generation.flow_encoder import FlowEncoderConfig
 from generation.prepare import PAD, SKIP, PrepareConfig, SplitConfig, prepare
+from generation.quantize import LINEAR, SCHEMES
+from generation.train import TrainConfig, conditionings_for, model_config_for, train
+from generation.train_flow import FLOW_ENCODER_FILE, pretrain_flow_encoder
 
 
 def _add_prepare(sub: argparse._SubParsersAction) -> None:
@@ -138,12 +146,113 @@ def _run_prepare(args: argparse.Namespace) -> int:
     return 0 if report.prepared or report.reused else 1
 
 
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "train",
+        help="train SampleRNN models (one per category)",
+        description="Train with truncated BPTT; rerun the same command to resume exactly. "
+        "Under torchrun it trains data-parallel on every process.",
+    )
+    defaults = TrainConfig(category="")
+    parser.add_argument("--data", type=Path, required=True, help="folder written by `generation prepare`")
+    parser.add_argument("--runs", type=Path, default=Path("runs"), help="output: RUNS/<category>/<model>/")
+    parser.add_argument("--category", required=True, help="a category of the data, or all")
+    parser.add_argument("--model", default="flow", help=f"{', '.join(CONDITIONINGS)}, or all")
+    parser.add_argument("--preset", default=defaults.preset, help=f"one of {', '.join(sorted(PRESETS))}")
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument(
+        "--chunk-frames",
+        type=int,
+        default=defaults.chunk_frames,
+        help="truncated-BPTT chunk in video frames (default 1 = 1024 samples)",
+    )
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--grad-clip", type=float, default=defaults.grad_clip)
+    parser.add_argument("--val-every", type=int, default=defaults.val_every)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--quantization", choices=SCHEMES, default=LINEAR)
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument("--device", default=None, help="default: cuda (this process's GPU) if available")
+    parser.add_argument(
+        "--flow-encoder",
+        type=Path,
+        default=None,
+        help="flow encoder weights (default: RUNS/flow_encoder.pt, pre-trained if missing)",
+    )
+    parser.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    data = PreparedData(args.data)
+    categories = data.categories if args.category == "all" else [args.category]
+    if args.category != "all" and args.category not in data.categories:
+        raise ValueError(f"--category {args.category!r} is not in {args.data}: {', '.join(data.categories)}")
+    base = preset(args.preset, quantization=args.quantization)
+    for category in categories:
+        for conditioning in conditionings_for(args.model):
+            config = TrainConfig(
+                category=category,
+                preset=args.preset,
+                steps=args.steps,
+                batch_size=args.batch_size,
+                chunk_frames=args.chunk_frames,
+                lr=args.lr,
+                grad_clip=args.grad_clip,
+                val_every=args.val_every,
+                seed=args.seed,
+                compile=args.compile,
+            )
+            result = train(
+                args.data,
+                args.runs,
+                model_config_for(data, base, conditioning),
+                config,
+                device=args.device,
+                flow_encoder=args.flow_encoder,
+            )
+            print(
+                f"{category}/{conditioning}: step {result.step}, validation {result.last_val_bits:.3f} "
+                f"bits/sample (best {result.best_val_bits:.3f}) in {result.wall_seconds:.0f} s "
+                f"-> {result.run_dir}"
+            )
+    return 0
+
+
+def _add_train_flow(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("train-flow", help="pre-train the flow encoder as a category classifier")
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--runs", type=Path, default=Path("runs"), help="writes RUNS/flow_encoder.pt")
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.set_defaults(run=_run_train_flow)
+
+
+def _run_train_flow(args: argparse.Namespace) -> int:
+    data = PreparedData(args.data)
+    config = model_config_for(data, preset(args.preset), FLOW)
+    encoder_config = FlowEncoderConfig(
+        config.flow_stack, config.flow_size, config.flow_channels, config.flow_feature_dim
+    )
+    checkpoint = pretrain_flow_encoder(data, encoder_config, steps=args.steps, device=args.device)
+    args.runs.mkdir(parents=True, exist_ok=True)
+    torch.save(checkpoint, args.runs / FLOW_ENCODER_FILE)
+    print(
+        f"flow encoder: validation accuracy {checkpoint['val_accuracy']:.3f} over "
+        f"{len(checkpoint['categories'])} categories -> {args.runs / FLOW_ENCODER_FILE}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m generation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_prepare(sub)
+    _add_train(sub)
+    _add_train_flow(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

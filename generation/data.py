@@ -10,6 +10,7 @@ samples [k·C, (k+1)·C) and exactly frames [k·C/spf, (k+1)·C/spf).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,44 +180,108 @@ class TBPTTBatches:
         return self
 
     def __next__(self) -> Batch:
-        c, k, lb = self.chunk_samples, self.chunk_frames, self.lookback
-        silence = int(quantize(torch.zeros(1), self.levels, self.scheme))
-        audio = torch.full((self.batch_size, lb + c), silence, dtype=torch.long)
-        mask = torch.zeros(self.batch_size, c, dtype=torch.bool)
-        feature_dim, flow_size = self.data.config.feature_dim, self.data.config.flow_size
-        features = torch.zeros(self.batch_size, k, feature_dim)
-        flow = torch.zeros(self.batch_size, k, 2, flow_size, flow_size)
-        reset = torch.zeros(self.batch_size, dtype=torch.bool)
-        categories, clip_ids, shards = [], [], []
+        shards, chunks, reset = [], [], torch.zeros(self.batch_size, dtype=torch.bool)
         for slot in range(self.batch_size):
             stream = self.streams[slot]
-            if stream is None or stream[1] * c >= self.records[stream[0]].num_samples:
+            if stream is None or stream[1] * self.chunk_samples >= self.records[stream[0]].num_samples:
                 if stream is not None:
                     self._loaded.pop(stream[0], None)
                 stream = (self._next_record(), 0)
                 reset[slot] = True
-            index, chunk = stream
-            shard = self._shard(index)
-            start = chunk * c
-            piece = shard.audio[max(0, start - lb) : start + c]
-            codes = quantize(piece, self.levels, self.scheme)
-            offset = lb - min(lb, start)  # the first chunk's context is silence
-            audio[slot, offset : offset + codes.numel()] = codes
-            real_end = min(start + c, shard.record.valid_samples)
-            mask[slot, : max(0, real_end - start)] = True
-            frames = slice(chunk * k, chunk * k + k)
-            got = shard.features[frames].shape[0]
-            features[slot, :got] = shard.features[frames].float()
-            flow[slot, :got] = shard.flow[frames].float()
-            self.streams[slot] = (index, chunk + 1)
-            categories.append(shard.record.category)
-            clip_ids.append(shard.record.clip_id)
-            shards.append(shard)
-        clip_features = clip_frames = None
-        if reset.any():
-            longest = max(s.features.shape[0] for s in shards)
-            clip_features = torch.zeros(self.batch_size, longest, feature_dim)
-            clip_frames = torch.tensor([s.features.shape[0] for s in shards])
-            for slot, shard in enumerate(shards):
-                clip_features[slot, : shard.features.shape[0]] = shard.features.float()
-        return Batch(audio, mask, features, flow, reset, clip_features, clip_frames, categories, clip_ids)
+            shards.append(self._shard(stream[0]))
+            chunks.append(stream[1])
+            self.streams[slot] = (stream[0], stream[1] + 1)
+        return assemble_batch(
+            self.data.config,
+            shards,
+            chunks,
+            reset,
+            chunk_frames=self.chunk_frames,
+            lookback=self.lookback,
+            levels=self.levels,
+            scheme=self.scheme,
+        )
+
+
+def assemble_batch(
+    config: PrepareConfig,
+    shards: list[Shard],
+    chunks: list[int],
+    reset: torch.Tensor,
+    *,
+    chunk_frames: int,
+    lookback: int,
+    levels: int,
+    scheme: str,
+) -> Batch:
+    """Chunk ``chunks[i]`` of ``shards[i]`` for every stream i; past a clip's end: silence, masked."""
+    b, spf = len(shards), config.samples_per_frame
+    c, k = chunk_frames * spf, chunk_frames
+    silence = int(quantize(torch.zeros(1), levels, scheme))
+    audio = torch.full((b, lookback + c), silence, dtype=torch.long)
+    mask = torch.zeros(b, c, dtype=torch.bool)
+    features = torch.zeros(b, k, config.feature_dim)
+    flow = torch.zeros(b, k, 2, config.flow_size, config.flow_size)
+    for slot, (shard, chunk) in enumerate(zip(shards, chunks, strict=True)):
+        start = chunk * c
+        piece = shard.audio[max(0, start - lookback) : start + c]
+        offset = lookback - min(lookback, start)  # the first chunk's context is silence
+        audio[slot, offset : offset + piece.numel()] = quantize(piece, levels, scheme)
+        real_end = min(start + c, shard.record.valid_samples)
+        mask[slot, : max(0, real_end - start)] = True
+        frames = slice(chunk * k, chunk * k + k)
+        got = shard.features[frames].shape[0]
+        features[slot, :got] = shard.features[frames].float()
+        flow[slot, :got] = shard.flow[frames].float()
+    clip_features = clip_frames = None
+    if reset.any():
+        longest = max(s.features.shape[0] for s in shards)
+        clip_features = torch.zeros(b, longest, config.feature_dim)
+        clip_frames = torch.tensor([s.features.shape[0] for s in shards])
+        for slot, shard in enumerate(shards):
+            clip_features[slot, : shard.features.shape[0]] = shard.features.float()
+    return Batch(
+        audio,
+        mask,
+        features,
+        flow,
+        reset,
+        clip_features,
+        clip_frames,
+        [s.record.category for s in shards],
+        [s.record.clip_id for s in shards],
+    )
+
+
+def whole_clip_batches(
+    data: PreparedData,
+    records: list[ClipRecord],
+    *,
+    chunk_frames: int,
+    lookback: int,
+    levels: int = 256,
+    scheme: str = LINEAR,
+    group: int = 32,
+) -> Iterator[list[Batch]]:
+    """For evaluation: groups of up to ``group`` clips, each group as the list of its chunks in order,
+    the clips side by side from their first sample to the end of the longest (the rest masked)."""
+    for first in range(0, len(records), group):
+        shards = [data.load(r) for r in records[first : first + group]]
+        longest = max(s.record.num_samples for s in shards)
+        chunk_samples = chunk_frames * data.config.samples_per_frame
+        batches = []
+        for chunk in range(-(-longest // chunk_samples)):
+            reset = torch.full((len(shards),), chunk == 0)
+            batches.append(
+                assemble_batch(
+                    data.config,
+                    shards,
+                    [chunk] * len(shards),
+                    reset,
+                    chunk_frames=chunk_frames,
+                    lookback=lookback,
+                    levels=levels,
+                    scheme=scheme,
+                )
+            )
+        yield batches

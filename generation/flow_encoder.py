@@ -1,0 +1,74 @@
+"""The flow-based model's temporal ConvNet: stacks of consecutive optical-flow fields -> a feature.
+
+Stands in for the paper's action-recognition flow network: it is pre-trained here as a sound-category
+classifier on the training clips (`python -m generation train-flow`), then frozen inside the flow-based
+SampleRNN. Weights trained elsewhere load from a file with the same layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+# Flow is stored in pixels per frame; a fixed scale keeps typical motion near unit range without
+# batch statistics, which a frozen network applied to one stream at a time could not use.
+FLOW_SCALE = 0.2
+
+
+@dataclass(frozen=True)
+class FlowEncoderConfig:
+    stack: int  # consecutive flow fields per input
+    size: int  # flow field resolution
+    channels: int
+    feature_dim: int
+
+
+class FlowEncoder(nn.Module):
+    def __init__(self, config: FlowEncoderConfig, num_classes: int = 0) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.convs = nn.Sequential(
+            nn.Conv2d(2 * config.stack, c, 5, stride=2, padding=2),
+            nn.ReLU(),
+            nn.Conv2d(c, 2 * c, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(2 * c, 4 * c, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(1),
+            nn.Linear(4 * c, config.feature_dim),
+            nn.ReLU(),
+        )
+        self.classifier = nn.Linear(config.feature_dim, num_classes) if num_classes else None
+
+    def forward(self, stacks: torch.Tensor) -> torch.Tensor:
+        """(N, stack, 2, S, S) flow -> (N, feature_dim)."""
+        n = stacks.shape[0]
+        return self.convs(FLOW_SCALE * stacks.reshape(n, -1, *stacks.shape[-2:]))
+
+    def classify(self, stacks: torch.Tensor) -> torch.Tensor:
+        assert self.classifier is not None, "built without a classifier head"
+        return self.classifier(self(stacks))
+
+    def per_frame(self, history: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features for each of K frames from the stack of flows ending at that frame.
+
+        history: (B, stack-1, 2, S, S) the flows before this chunk (zeros at a clip's start);
+        flow: (B, K, 2, S, S). Returns (B, K, feature_dim) and the new history.
+        """
+        b, k = flow.shape[:2]
+        joined = torch.cat([history, flow], dim=1)  # (B, stack-1+K, 2, S, S)
+        stacks = joined.unfold(1, self.config.stack, 1)  # (B, K, 2, S, S, stack)
+        stacks = stacks.permute(0, 1, 5, 2, 3, 4).reshape(b * k, self.config.stack, *flow.shape[2:])
+        features = self(stacks).view(b, k, -1)
+        return features, joined[:, k:]
+
+    def export(self) -> dict:
+        """The checkpoint layout external weights must follow."""
+        return {
+            "config": asdict(self.config),
+            "state_dict": {k: v for k, v in self.state_dict().items() if not k.startswith("classifier.")},
+        }

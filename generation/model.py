@@ -1,0 +1,257 @@
+"""SampleRNN (Mehri et al., ICLR 2017), 3 tiers, and the paper's three ways of conditioning it on video.
+
+Tiers, coarsest first: a GRU over frames of `top_frame` samples, a GRU over frames of `mid_frame`
+samples, and a sample-level MLP over overlapping windows of the last `mid_frame` samples. Each frame
+tier's output is upsampled to the tier below by r separate linear projections. The coarsest tier is
+where vision enters (../shared/DESIGN.md §3):
+
+- frame-to-frame: each video frame's fc6 feature, projected, is added to the coarsest tier's input at
+  every coarse step the frame spans;
+- sequence-to-sequence: a GRU encoder reads the clip's fc6 features; its final state, projected,
+  replaces the coarsest tier's learned initial state;
+- flow-based: sequence-to-sequence, plus, per frame, the encoder's hidden state concatenated with a
+  frozen temporal ConvNet's flow feature, projected and added like frame-to-frame.
+
+Input codes have `top_frame - 1` samples of context before the C predicted ones; a chunk of C
+samples spans C / video_frame_samples video frames, whose features and flow come with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+from generation.config import FLOW, FRAME, ModelConfig
+from generation.flow_encoder import FlowEncoder, FlowEncoderConfig
+from generation.quantize import dequantize
+
+
+def wn_linear(in_features: int, out_features: int, bias: bool = True) -> nn.Linear:
+    return weight_norm(nn.Linear(in_features, out_features, bias=bias))
+
+
+@dataclass
+class State:
+    """What a stream carries from one chunk to the next. Tensors are batch-second for the GRUs."""
+
+    top: torch.Tensor  # (layers, B, dim)
+    mid: torch.Tensor  # (layers, B, dim)
+    encoder: torch.Tensor | None = None  # (1, B, encoder_dim): the causal pass of the video encoder
+    flow_history: torch.Tensor | None = None  # (B, stack-1, 2, S, S): the flows before the chunk
+
+    def _items(self) -> dict[str, torch.Tensor | None]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def detach(self) -> State:
+        return State(**{k: None if v is None else v.detach() for k, v in self._items().items()})
+
+    def where(self, reset: torch.Tensor, fresh: State) -> State:
+        """Streams flagged in ``reset`` (B,) take ``fresh``'s state; the others keep theirs."""
+        out = {}
+        for name, value in self._items().items():
+            if value is None:
+                out[name] = None
+                continue
+            batch_dim = 0 if name == "flow_history" else 1
+            shape = [1] * value.dim()
+            shape[batch_dim] = -1
+            out[name] = torch.where(reset.view(shape), getattr(fresh, name), value)
+        return State(**out)
+
+    def to_dict(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self._items().items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, torch.Tensor]) -> State:
+        return cls(**values)
+
+
+class FrameTier(nn.Module):
+    """A GRU over frames of ``frame`` samples, conditioned by the tier above, upsampled ``ratio`` times."""
+
+    def __init__(self, frame: int, ratio: int, dim: int, layers: int) -> None:
+        super().__init__()
+        self.frame, self.ratio, self.dim = frame, ratio, dim
+        self.input = wn_linear(frame, dim)
+        self.rnn = nn.GRU(dim, dim, layers, batch_first=True)
+        self.h0 = nn.Parameter(torch.zeros(layers, 1, dim))  # learned; used only at a clip's start
+        self.upsample = wn_linear(dim, dim * ratio)  # r separate projections, one per output step
+
+    def forward(
+        self, samples: torch.Tensor, conditioning: torch.Tensor | None, hidden: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """samples: (B, T, frame) in [-2, 2]; conditioning: (B, T, dim) -> (B, T·ratio, dim), hidden."""
+        x = self.input(samples)
+        if conditioning is not None:
+            x = x + conditioning
+        out, hidden = self.rnn(x, hidden)  # (B, T, dim)
+        b, t, _ = out.shape
+        return self.upsample(out).view(b, t * self.ratio, self.dim), hidden
+
+
+class SampleMLP(nn.Module):
+    """Predicts each sample from a learned embedding of the previous ``window`` samples and the tier above."""
+
+    def __init__(self, window: int, dim: int, layers: int, embed_dim: int, levels: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(levels, embed_dim)
+        # A convolution over the embedded samples = one linear layer over each overlapping window.
+        self.window = weight_norm(nn.Conv1d(embed_dim, dim, kernel_size=window, bias=False))
+        self.hidden = nn.ModuleList(wn_linear(dim, dim) for _ in range(max(0, layers - 2)))
+        self.output = wn_linear(dim, levels)
+
+    def forward(self, codes: torch.Tensor, conditioning: torch.Tensor) -> torch.Tensor:
+        """codes: (B, C + window - 1) int64; conditioning: (B, C, dim) -> logits (B, C, levels)."""
+        x = self.window(self.embed(codes).transpose(1, 2)).transpose(1, 2)  # (B, C, dim)
+        x = torch.relu(x + conditioning)
+        for layer in self.hidden:
+            x = torch.relu(layer(x))
+        return self.output(x)
+
+
+class VideoEncoder(nn.Module):
+    """A GRU over per-frame fc6 features: its final state summarises the clip (seq2seq), its per-frame
+    states describe the video so far (flow-based)."""
+
+    def __init__(self, feature_dim: int, dim: int) -> None:
+        super().__init__()
+        self.input = wn_linear(feature_dim, dim)
+        self.rnn = nn.GRU(dim, dim, 1, batch_first=True)
+
+    def forward(
+        self, features: torch.Tensor, hidden: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.rnn(torch.relu(self.input(features)), hidden)
+
+    def summary(self, clip_features: torch.Tensor, clip_frames: torch.Tensor) -> torch.Tensor:
+        """(B, T_max, F) padded clips, (B,) lengths -> (B, dim): the state after each clip's last frame."""
+        outputs, _ = self(clip_features)  # (B, T_max, dim)
+        last = (clip_frames - 1).clamp(min=0).to(outputs.device)
+        return outputs[torch.arange(outputs.shape[0], device=outputs.device), last]
+
+
+class SampleRNN(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.top = FrameTier(c.top_frame, c.mid_per_top, c.dim, c.rnn_layers)
+        self.mid = FrameTier(c.mid_frame, c.mid_frame, c.dim, c.rnn_layers)
+        self.mlp = SampleMLP(c.mid_frame, c.dim, c.mlp_layers, c.embed_dim, c.levels)
+        if c.conditioning == FRAME:
+            self.visual = wn_linear(c.feature_dim, c.dim)
+        if c.uses_encoder:
+            self.encoder = VideoEncoder(c.feature_dim, c.encoder_dim)
+            self.encoder_to_h0 = wn_linear(c.encoder_dim, c.rnn_layers * c.dim)
+        if c.conditioning == FLOW:
+            self.flow_encoder = FlowEncoder(
+                FlowEncoderConfig(c.flow_stack, c.flow_size, c.flow_channels, c.flow_feature_dim)
+            )
+            self.flow_encoder.requires_grad_(False)
+            self.visual = wn_linear(c.encoder_dim + c.flow_feature_dim, c.dim)
+
+    def train(self, mode: bool = True) -> SampleRNN:
+        super().train(mode)
+        if self.config.conditioning == FLOW:
+            self.flow_encoder.eval()  # pre-trained and frozen
+        return self
+
+    def load_flow_encoder(self, exported: dict) -> None:
+        """Weights from `FlowEncoder.export()` (pre-trained here or elsewhere), checked against the config."""
+        expected = self.flow_encoder.config
+        given = FlowEncoderConfig(**exported["config"])
+        if given != expected:
+            raise ValueError(f"flow encoder weights are for {given}, this model needs {expected}")
+        weights = {k: v for k, v in exported["state_dict"].items() if not k.startswith("classifier.")}
+        self.flow_encoder.load_state_dict(weights)
+
+    def initial_state(
+        self,
+        batch_size: int,
+        clip_features: torch.Tensor | None = None,
+        clip_frames: torch.Tensor | None = None,
+    ) -> State:
+        """The state at a clip's start: learned h0, or (seq2seq, flow) the video encoder's projection."""
+        c = self.config
+        device = self.top.h0.device
+        top = self.top.h0.expand(-1, batch_size, -1).contiguous()
+        mid = self.mid.h0.expand(-1, batch_size, -1).contiguous()
+        encoder = flow_history = None
+        if c.uses_encoder:
+            if clip_features is None or clip_frames is None:
+                raise ValueError(f"the {c.conditioning} model needs the whole clip's features at its start")
+            summary = self.encoder.summary(clip_features.to(device), clip_frames)  # (B, encoder_dim)
+            top = torch.tanh(self.encoder_to_h0(summary)).view(batch_size, c.rnn_layers, c.dim)
+            top = top.transpose(0, 1).contiguous()
+            encoder = torch.zeros(1, batch_size, c.encoder_dim, device=device)
+        if c.uses_flow:
+            flow_history = torch.zeros(
+                batch_size, c.flow_stack - 1, 2, c.flow_size, c.flow_size, device=device
+            )
+        return State(top, mid, encoder, flow_history)
+
+    def _visual_conditioning(
+        self, features: torch.Tensor | None, flow: torch.Tensor | None, state: State
+    ) -> tuple[torch.Tensor | None, State]:
+        """(B, K, dim) per video frame, for the coarsest tier; and the state with the encoder advanced."""
+        c = self.config
+        if c.conditioning == FRAME:
+            return self.visual(features), state
+        if c.conditioning == FLOW:
+            encoded, encoder = self.encoder(features, state.encoder)  # (B, K, encoder_dim)
+            with torch.no_grad():
+                flow_features, history = self.flow_encoder.per_frame(state.flow_history, flow)
+            joined = torch.cat([encoded, flow_features], dim=-1)
+            return self.visual(joined), State(state.top, state.mid, encoder, history)
+        return None, state
+
+    def forward(
+        self,
+        codes: torch.Tensor,
+        state: State | None,
+        features: torch.Tensor | None = None,
+        flow: torch.Tensor | None = None,
+        reset: torch.Tensor | None = None,
+        clip_features: torch.Tensor | None = None,
+        clip_frames: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, State]:
+        """One truncated-BPTT chunk.
+
+        codes: (B, top_frame - 1 + C) int64, the C predicted samples preceded by their context;
+        features: (B, K, F) and flow: (B, K, 2, S, S) for the chunk's K = C / video_frame_samples frames;
+        reset: (B,) streams starting a clip here, which begin from the initial state (computed from
+        clip_features (B, T_max, F) and clip_frames (B,) for the encoder models); state None = all reset.
+        Returns logits (B, C, levels) predicting codes[:, top_frame:] and the state after the chunk.
+        Resetting inside forward keeps every parameter in the graph that DistributedDataParallel sees.
+        """
+        c = self.config
+        b = codes.shape[0]
+        if state is None or (reset is not None and bool(reset.any())):
+            fresh = self.initial_state(b, clip_features, clip_frames)
+            state = fresh if state is None else state.where(reset.to(codes.device), fresh)
+        chunk = codes.shape[1] - c.top_frame + 1
+        if chunk <= 0 or chunk % c.top_frame:
+            raise ValueError(
+                f"chunk of {chunk} samples is not a positive multiple of top_frame {c.top_frame}"
+            )
+        x = 2.0 * dequantize(codes, c.levels, c.quantization)  # frame tiers see samples in [-2, 2]
+
+        conditioning, state = self._visual_conditioning(features, flow, state)
+        if conditioning is not None:
+            frames = chunk // c.video_frame_samples
+            if chunk % c.video_frame_samples or conditioning.shape[1] != frames:
+                raise ValueError(
+                    f"a chunk of {chunk} samples needs {chunk / c.video_frame_samples:g} whole "
+                    f"video frames of features, got {conditioning.shape[1]}"
+                )
+            conditioning = conditioning.repeat_interleave(c.top_steps_per_video_frame, dim=1)
+
+        top_in = x[:, :chunk].reshape(b, chunk // c.top_frame, c.top_frame)
+        top_out, top_h = self.top(top_in, conditioning, state.top)  # (B, C / mid_frame, dim)
+        start = c.top_frame - c.mid_frame
+        mid_in = x[:, start : start + chunk].reshape(b, chunk // c.mid_frame, c.mid_frame)
+        mid_out, mid_h = self.mid(mid_in, top_out, state.mid)  # (B, C, dim)
+        logits = self.mlp(codes[:, start:], mid_out)  # (B, C, levels)
+        return logits, State(top_h, mid_h, state.encoder, state.flow_history)

@@ -1,0 +1,125 @@
+"""SampleRNN and its three visual conditionings, on tiny configs on the CPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generation.config import CONDITIONINGS, FLOW, FRAME, SEQ2SEQ, UNCONDITIONAL, ModelConfig, preset
+from generation.model import SampleRNN
+
+B, FEATURES, FLOW_SIZE = 3, 24, 8
+TOP = 16  # the tiny preset's coarse frame
+SPF = 64  # a small "video frame" keeps the tests fast; the bookkeeping is the same as with 1024
+
+
+def config(conditioning: str) -> ModelConfig:
+    return preset(
+        "tiny", conditioning=conditioning, feature_dim=FEATURES, flow_size=FLOW_SIZE, video_frame_samples=SPF
+    )
+
+
+def inputs(frames: int, seed: int = 0) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "codes": torch.randint(0, 256, (B, TOP - 1 + frames * SPF), generator=g),
+        "features": torch.rand(B, frames, FEATURES, generator=g),
+        "flow": torch.randn(B, frames, 2, FLOW_SIZE, FLOW_SIZE, generator=g),
+        "clip_features": torch.rand(B, frames, FEATURES, generator=g),
+        "clip_frames": torch.full((B,), frames),
+    }
+
+
+def run(model: SampleRNN, x: dict, state=None) -> tuple[torch.Tensor, object]:
+    return model(x["codes"], state, x["features"], x["flow"], None, x["clip_features"], x["clip_frames"])
+
+
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+def test_shapes(conditioning: str) -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(conditioning))
+    logits, state = run(model, inputs(frames=2))
+    assert logits.shape == (B, 2 * SPF, 256)
+    assert state.top.shape == state.mid.shape == (1, B, 32)
+    assert (state.encoder is not None) == (conditioning in (SEQ2SEQ, FLOW))
+    assert (state.flow_history is not None) == (conditioning == FLOW)
+
+
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+def test_chunked_forward_with_carried_state_equals_full_forward(conditioning: str) -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(conditioning)).eval()
+    frames = 4
+    x = inputs(frames)
+    with torch.no_grad():
+        full, _ = run(model, x)
+        pieces, state = [], None
+        for k in range(frames):
+            chunk = {
+                "codes": x["codes"][:, k * SPF : (k + 1) * SPF + TOP - 1],
+                "features": x["features"][:, k : k + 1],
+                "flow": x["flow"][:, k : k + 1],
+                "clip_features": x["clip_features"],
+                "clip_frames": x["clip_frames"],
+            }
+            logits, state = run(model, chunk, state)
+            pieces.append(logits)
+    assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-5)
+
+
+@pytest.mark.parametrize("conditioning", [FRAME, SEQ2SEQ, FLOW])
+def test_the_video_changes_the_output_distribution(conditioning: str) -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(conditioning)).eval()
+    x, other = inputs(2, seed=0), inputs(2, seed=1)
+    seen = dict(x, features=other["features"], flow=other["flow"], clip_features=other["clip_features"])
+    with torch.no_grad():
+        a, b = run(model, x)[0].log_softmax(-1), run(model, seen)[0].log_softmax(-1)
+    # Far above float noise (~1e-7); the unconditional model below gives exactly equal outputs.
+    assert (a - b).abs().max() > 1e-3
+
+
+def test_flow_model_sees_the_flow_itself() -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(FLOW)).eval()
+    x = inputs(2)
+    moved = dict(x, flow=x["flow"] * 3)
+    with torch.no_grad():
+        assert not torch.allclose(run(model, x)[0], run(model, moved)[0])
+
+
+def test_unconditional_model_ignores_the_video() -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(UNCONDITIONAL)).eval()
+    x, other = inputs(2, seed=0), inputs(2, seed=1)
+    with torch.no_grad():
+        assert torch.equal(run(model, x)[0], run(model, dict(x, features=other["features"]))[0])
+
+
+def test_reset_restarts_only_the_flagged_streams() -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(SEQ2SEQ)).eval()
+    x = inputs(1)
+    with torch.no_grad():
+        _, state = run(model, x)
+        reset = torch.tensor([True, False, False])
+        fresh = model.initial_state(B, x["clip_features"], x["clip_frames"])
+        after = state.where(reset, fresh)
+    assert torch.equal(after.top[:, 0], fresh.top[:, 0])
+    assert torch.equal(after.top[:, 1:], state.top[:, 1:])
+
+
+def test_rate_bookkeeping_is_checked() -> None:
+    with pytest.raises(ValueError, match="whole number of coarse steps"):
+        ModelConfig(top_frame=48, mid_frame=16, video_frame_samples=1024)
+    with pytest.raises(ValueError, match="multiple of mid_frame"):
+        ModelConfig(top_frame=8, mid_frame=3)
+    paper = preset("paper")
+    assert (paper.top_steps_per_video_frame, paper.mid_per_top, paper.fps) == (128, 4, 15.625)
+
+
+def test_misaligned_features_are_an_error() -> None:
+    model = SampleRNN(config(FRAME))
+    x = inputs(2)
+    with pytest.raises(ValueError, match="needs 2 whole video frames of features, got 1"):
+        model(x["codes"], None, x["features"][:, :1])

@@ -1,0 +1,184 @@
+"""Training: learning, self-describing checkpoints, exact resume, DDP on CPU, the command line."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from generation.__main__ import main as generation_main
+from generation.checkpoint import load_checkpoint, model_from_checkpoint
+from generation.config import FLOW, SEQ2SEQ, UNCONDITIONAL, preset
+from generation.data import PreparedData
+from generation.train import TrainConfig, evaluate_bits, model_config_for, train
+from generation.train_flow import FLOW_ENCODER_FILE, load_or_pretrain_flow_encoder
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def tiny(data: PreparedData, conditioning: str):
+    return model_config_for(data, preset("tiny"), conditioning)
+
+
+@pytest.fixture(scope="module")
+def flow_encoder(prepared: Path, tmp_path_factory) -> Path:
+    runs = tmp_path_factory.mktemp("flow_runs")
+    data = PreparedData(prepared)
+    checkpoint = load_or_pretrain_flow_encoder(data, runs, tiny(data, FLOW), progress=False)
+    assert 0.0 <= checkpoint["val_accuracy"] <= 1.0
+    assert checkpoint["categories"] == data.categories
+    return runs / FLOW_ENCODER_FILE
+
+
+def test_a_few_hundred_steps_bring_nll_far_below_8_bits(prepared: Path, tmp_path: Path) -> None:
+    data = PreparedData(prepared)
+    clip = data.clips(split="train", category="drum")
+    assert len(clip) == 1
+    config = TrainConfig(category="drum", steps=300, batch_size=4, val_every=300, lr=3e-3)
+    model_config = tiny(data, UNCONDITIONAL)
+    torch.manual_seed(0)
+    from generation.model import SampleRNN
+
+    untrained = evaluate_bits(SampleRNN(model_config), data, clip, chunk_frames=1, device=torch.device("cpu"))
+    result = train(prepared, tmp_path, model_config, config, progress=False)
+    model, _ = model_from_checkpoint(result.run_dir / "last.pt")
+    trained = evaluate_bits(model, data, clip, chunk_frames=1, device=torch.device("cpu"))
+    assert untrained == pytest.approx(8.0, abs=0.3)  # near uniform over 256 levels
+    assert trained < 3.0, trained
+    assert (result.run_dir / "metrics.csv").read_text().count("\n") >= 3
+
+
+def test_checkpoint_round_trip_is_bit_exact(prepared: Path, tmp_path: Path, flow_encoder: Path) -> None:
+    data = PreparedData(prepared)
+    config = TrainConfig(category="drum", steps=3, batch_size=2, val_every=3)
+    result = train(prepared, tmp_path, tiny(data, FLOW), config, flow_encoder=flow_encoder, progress=False)
+    payload = load_checkpoint(result.run_dir / "last.pt")
+    assert payload["step"] == 3
+    assert payload["model_config"]["conditioning"] == FLOW
+    assert payload["train_config"]["category"] == "drum"
+    assert math.isfinite(payload["best_val_bits"])
+    model, _ = model_from_checkpoint(result.run_dir / "last.pt")
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, payload["model"][name]), name
+    again, _ = model_from_checkpoint(result.run_dir / "last.pt")
+    clip = data.clips(split="val", category="drum")
+    device = torch.device("cpu")
+    assert evaluate_bits(model, data, clip, chunk_frames=1, device=device) == evaluate_bits(
+        again, data, clip, chunk_frames=1, device=device
+    )
+
+
+@pytest.mark.parametrize("conditioning", [SEQ2SEQ, FLOW])
+def test_resume_continues_exactly_like_an_uninterrupted_run(
+    prepared: Path, tmp_path: Path, flow_encoder: Path, conditioning: str
+) -> None:
+    data = PreparedData(prepared)
+    model_config = tiny(data, conditioning)
+    # Chunks of 12 frames in 31-frame clips: the interruption falls in the middle of clips.
+    whole = TrainConfig(category="fireworks", steps=10, batch_size=2, chunk_frames=12, val_every=5)
+    train(prepared, tmp_path / "a", model_config, whole, flow_encoder=flow_encoder, progress=False)
+    half = TrainConfig(category="fireworks", steps=5, batch_size=2, chunk_frames=12, val_every=5)
+    train(prepared, tmp_path / "b", model_config, half, flow_encoder=flow_encoder, progress=False)
+    train(prepared, tmp_path / "b", model_config, whole, flow_encoder=flow_encoder, progress=False)
+    a = load_checkpoint(tmp_path / "a" / "fireworks" / conditioning / "last.pt")
+    b = load_checkpoint(tmp_path / "b" / "fireworks" / conditioning / "last.pt")
+    assert a["step"] == b["step"] == 10
+    for name in a["model"]:
+        assert torch.equal(a["model"][name], b["model"][name]), name
+    assert a["data_state"] == b["data_state"]
+    assert a["last_val_bits"] == b["last_val_bits"]
+
+
+def test_resume_refuses_another_model_config(prepared: Path, tmp_path: Path) -> None:
+    data = PreparedData(prepared)
+    config = TrainConfig(category="drum", steps=1, batch_size=2, val_every=1)
+    train(prepared, tmp_path, tiny(data, UNCONDITIONAL), config, progress=False)
+    other = model_config_for(data, preset("tiny", dim=48), UNCONDITIONAL)
+    with pytest.raises(ValueError, match="holds a model with another config"):
+        train(prepared, tmp_path, other, config, progress=False)
+
+
+def test_distributed_data_parallel_with_two_gloo_processes(prepared: Path, tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "generation",
+        "train",
+        "--data",
+        str(prepared),
+        "--runs",
+        str(tmp_path),
+        "--category",
+        "drum",
+        "--model",
+        SEQ2SEQ,
+        "--preset",
+        "tiny",
+        "--batch-size",
+        "2",
+        "--val-every",
+        "2",
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    first = subprocess.run(
+        [*command, "--steps", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert first.returncode == 0, first.stderr[-3000:]
+    checkpoint = load_checkpoint(tmp_path / "drum" / SEQ2SEQ / "last.pt")
+    assert checkpoint["step"] == 2
+    assert len(checkpoint["data_state"]) == len(checkpoint["stream_state"]) == 2  # one per rank
+    resumed = subprocess.run(
+        [*command, "--steps", "4"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert load_checkpoint(tmp_path / "drum" / SEQ2SEQ / "last.pt")["step"] == 4
+
+
+def test_cli_trains_every_category_and_model(
+    prepared: Path, tmp_path: Path, flow_encoder: Path, capsys
+) -> None:
+    code = generation_main(
+        [
+            "train",
+            "--data",
+            str(prepared),
+            "--runs",
+            str(tmp_path),
+            "--category",
+            "all",
+            "--model",
+            "all",
+            "--preset",
+            "tiny",
+            "--steps",
+            "1",
+            "--val-every",
+            "1",
+            "--batch-size",
+            "2",
+            "--flow-encoder",
+            str(flow_encoder),
+        ]
+    )
+    assert code == 0
+    for category in ("chainsaw", "drum", "fireworks", "helicopter"):
+        for model in ("unconditional", "frame", "seq2seq", "flow"):
+            assert (tmp_path / category / model / "best.pt").exists(), (category, model)
+    assert "drum/flow: step 1" in capsys.readouterr().out
+
+
+def test_cli_names_an_unknown_category(prepared: Path, tmp_path: Path, capsys) -> None:
+    assert (
+        generation_main(["train", "--data", str(prepared), "--runs", str(tmp_path), "--category", "dog"]) == 2
+    )
+    assert "--category 'dog' is not in" in capsys.readouterr().err

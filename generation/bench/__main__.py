@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from generation.bench.machine import describe_machine
+from generation.bench.train import measure
 from generation.prepare import PrepareConfig, prepare
 from generation.synth.dataset import CATEGORIES, SynthConfig, build_dataset
 
@@ -70,6 +71,30 @@ def bench_prepare(clips_per_category: int, jobs: int, frame_size: int, device: s
     }
 
 
+def bench_train(runs: list[str], steps: int, conditioning: str, compile: bool, device: str | None) -> dict:
+    results = []
+    for entry in runs:
+        name, batch, precision = entry.split(":")
+        result = measure(
+            name,
+            batch_size=int(batch),
+            steps=steps,
+            conditioning=conditioning,
+            precision=precision,
+            compile=compile,
+            device=device,
+        )
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    return {
+        "benchmark": "train",
+        "results": results,
+        "anchor": "old reference PyTorch SampleRNN at the reference setting: 2.17 M samples/s on an H100",
+        "targets_h100": {"reference": 4_000_000, "paper": 5_000_000},
+        "machine": describe_machine(),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__)
     sub = parser.add_subparsers(dest="name", required=True)
@@ -81,12 +106,25 @@ def main(argv: list[str] | None = None) -> None:
     prep.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     prep.add_argument("--frame-size", type=int, default=224)
     prep.add_argument("--device", default=None)
+    train = sub.add_parser("train", help="training throughput (samples/s) per preset on this device")
+    train.add_argument(
+        "--runs",
+        nargs="+",
+        default=["reference:128:fp32", "paper:128:bf16", "paper:256:bf16", "small:128:bf16"],
+        help="PRESET:BATCH:PRECISION entries (default: the reference setting and our presets)",
+    )
+    train.add_argument("--steps", type=int, default=20)
+    train.add_argument("--conditioning", default="unconditional")
+    train.add_argument("--compile", action="store_true")
+    train.add_argument("--device", default=None)
     args = parser.parse_args(argv)
 
     if args.name == "synth":
         result = bench_synth(args.clips, args.jobs)
-    else:
+    elif args.name == "prepare":
         result = bench_prepare(args.clips, args.jobs, args.frame_size, args.device)
+    else:
+        result = bench_train(args.runs, args.steps, args.conditioning, args.compile, args.device)
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{args.name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")

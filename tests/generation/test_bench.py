@@ -15,3 +15,12 @@ def test_prepare_benchmark_reports_rate_precision_and_weights() -> None:
     assert result["vgg_weights"] == "random-init"
     assert result["feature_precision"] in {"bf16", "fp32"}
     assert result["clips_per_minute"] > 0
+
+
+def test_train_benchmark_measures_a_real_step() -> None:
+    from generation.bench.train import measure
+
+    result = measure("tiny", batch_size=2, chunk=1024, steps=2, warmup=1, conditioning="flow", device="cpu")
+    assert result["samples_per_second"] > 0
+    assert result["precision"] == "fp32"  # bf16 autocast is for CUDA only
+    assert result["parameters"] > 0

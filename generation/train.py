@@ -27,6 +27,7 @@ from generation.checkpoint import load_checkpoint, save_checkpoint
 from generation.config import CONDITIONINGS, FLOW, ModelConfig
 from generation.data import Batch, PreparedData, TBPTTBatches, whole_clip_batches
 from generation.model import SampleRNN, State
+from generation.train_flow import load_or_pretrain_flow_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -196,8 +197,6 @@ def train(
     torch.manual_seed(config.seed)
     model = SampleRNN(model_config).to(device_)
     if model_config.conditioning == FLOW:
-        from generation.train_flow import load_or_pretrain_flow_encoder
-
         if rank != 0:
             dist.barrier()  # rank 0 pre-trains the flow encoder if there is none yet; the others wait
         model.load_flow_encoder(

@@ -17,8 +17,11 @@ import torch
 
 from generation.bench.machine import describe_machine
 from generation.bench.train import measure
+from generation.config import CONDITIONINGS, preset
+from generation.data import PreparedData
 from generation.prepare import PrepareConfig, prepare
 from generation.synth.dataset import CATEGORIES, SynthConfig, build_dataset
+from generation.train import TrainConfig, model_config_for, train
 
 RESULTS_DIR = Path("benchmarks")
 
@@ -95,6 +98,55 @@ def bench_train(runs: list[str], steps: int, conditioning: str, compile: bool, d
     }
 
 
+def bench_quality(
+    data_root: Path,
+    runs: Path,
+    preset_name: str,
+    steps: int,
+    batch_size: int,
+    val_every: int,
+    device: str | None,
+) -> dict:
+    data = PreparedData(data_root)
+    rows = []
+    for category in data.categories:
+        for conditioning in CONDITIONINGS:
+            config = TrainConfig(
+                category=category, preset=preset_name, steps=steps, batch_size=batch_size, val_every=val_every
+            )
+            started = time.perf_counter()
+            result = train(
+                data_root,
+                runs,
+                model_config_for(data, preset(preset_name), conditioning),
+                config,
+                device=device,
+            )
+            rows.append(
+                {
+                    "category": category,
+                    "model": conditioning,
+                    "steps": result.step,
+                    "best_val_bits": round(result.best_val_bits, 4),
+                    "last_val_bits": round(result.last_val_bits, 4),
+                    "val_clips": len(data.clips(split="val", category=category)),
+                    "wall_seconds": round(time.perf_counter() - started, 1),
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
+    manifest = data.manifest
+    return {
+        "benchmark": "quality",
+        "preset": preset_name,
+        "batch_size": batch_size,
+        "data": str(data_root),
+        "frame_size": manifest["config"]["frame_size"],
+        "vgg_weights": manifest["feature_extractor"]["weights"]["name"],
+        "results": rows,
+        "machine": describe_machine(),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m generation.bench", description=__doc__)
     sub = parser.add_subparsers(dest="name", required=True)
@@ -117,9 +169,23 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--conditioning", default="unconditional")
     train.add_argument("--compile", action="store_true")
     train.add_argument("--device", default=None)
+    quality = sub.add_parser(
+        "quality", help="validation NLL of every variant x category (trains them; resumable)"
+    )
+    quality.add_argument("--data", type=Path, default=Path("data/demo/prepared"))
+    quality.add_argument("--runs", type=Path, default=Path("runs/quality"))
+    quality.add_argument("--preset", default="small")
+    quality.add_argument("--steps", type=int, default=2000)
+    quality.add_argument("--batch-size", type=int, default=32)
+    quality.add_argument("--val-every", type=int, default=250)
+    quality.add_argument("--device", default=None)
     args = parser.parse_args(argv)
 
-    if args.name == "synth":
+    if args.name == "quality":
+        result = bench_quality(
+            args.data, args.runs, args.preset, args.steps, args.batch_size, args.val_every, args.device
+        )
+    elif args.name == "synth":
         result = bench_synth(args.clips, args.jobs)
     elif args.name == "prepare":
         result = bench_prepare(args.clips, args.jobs, args.frame_size, args.device)

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -118,8 +119,6 @@ def shard_path(out: Path, category: str, clip_id: str) -> Path:
 
 def decode_clip(source: ClipSource, config: PrepareConfig) -> DecodedClip:
     """Decode, cut or pad, and compute optical flow; raises MediaError or ValueError with the reason."""
-    import cv2
-
     cv2.setNumThreads(1)  # workers run in parallel already
     torch.set_num_threads(1)
     if not source.path.exists():
@@ -163,6 +162,8 @@ def _decode_or_reason(source: ClipSource, config: PrepareConfig) -> DecodedClip 
         return decode_clip(source, config)
     except (MediaError, ValueError, OSError) as error:
         return Rejected(source.label, str(error).removeprefix(f"{source.path}: "))
+    except Exception as error:  # anything else about one clip must not stop the batch either
+        return Rejected(source.label, f"{type(error).__name__}: {error}".splitlines()[0])
 
 
 def write_shard(path: Path, clip: DecodedClip, features: np.ndarray, config: PrepareConfig) -> None:

@@ -16,6 +16,8 @@ def test_generation_and_evaluation_import_without_django() -> None:
         if path.name != "__main__.py"
     )
     code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print('django' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"

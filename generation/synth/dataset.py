@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -139,8 +140,6 @@ def _json_default(value: object) -> object:
 
 def build_clip(config: SynthConfig, out_dir: Path, category: str, clip_id: str, index: int) -> str:
     """Render, encode and describe one clip; returns its id. Safe to run in a worker process."""
-    import cv2
-
     cv2.setNumThreads(1)  # workers already run in parallel; nested threads only contend
     clip = render_clip(config, category, index)
     folder = out_dir / category

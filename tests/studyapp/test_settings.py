@@ -80,41 +80,33 @@ def test_environment_variables_are_honoured(tmp_path: Path) -> None:
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_check_deploy_passes_with_production_variables(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ["PATH"],
-        "VIS2SOUND_DATA_DIR": str(tmp_path),
-        "DEBUG": "0",
-        "SECRET_KEY": "x7#Lq9!vR2@pZ4%mW8^tY1&kN6*hB3(cF5)jD0-gS_=aE+uI" * 2,
-        "ALLOWED_HOSTS": "study.example.org",
-        "HTTPS_ONLY": "1",
-    }
-    result = subprocess.run(
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO,
-        env=env,
+        env={"PATH": os.environ["PATH"], **env},
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def test_check_deploy_passes_with_production_variables(tmp_path: Path) -> None:
+    result = check_deploy(
+        {
+            "VIS2SOUND_DATA_DIR": str(tmp_path),
+            "DEBUG": "0",
+            "SECRET_KEY": "x7#Lq9!vR2@pZ4%mW8^tY1&kN6*hB3(cF5)jD0-gS_=aE+uI" * 2,
+            "ALLOWED_HOSTS": "study.example.org",
+            "HTTPS_ONLY": "1",
+        }
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_check_deploy_fails_without_https() -> None:
+def test_check_deploy_fails_without_https(tmp_path: Path) -> None:
     """The default is for a local demo; it must not pass for a public deployment by accident."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "SECRET_KEY": "x" * 60,
-        "VIS2SOUND_DATA_DIR": "/tmp/vis2sound-deploy-check",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = check_deploy({"SECRET_KEY": "x" * 60, "VIS2SOUND_DATA_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "SECURE_SSL_REDIRECT" in result.stderr + result.stdout
 

@@ -1,12 +1,15 @@
 """Decoding and encoding audio-visual media through ffmpeg.
 
 Every path in and out of the project goes through here — demo clips, users' videos, rendered stimuli —
-so that they are all decoded identically. ffmpeg comes from PATH, or else from the imageio-ffmpeg wheel.
+so that they are all decoded identically. The ffmpeg binary is the one the pinned imageio-ffmpeg wheel
+ships, so every machine decodes and encodes alike (ffmpeg versions differ, e.g. in how they trim AAC
+padding); VIS2SOUND_FFMPEG names another binary, and one on PATH is used if the wheel has none.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -21,12 +24,20 @@ class MediaError(RuntimeError):
 
 @functools.cache
 def ffmpeg_executable() -> str:
-    on_path = shutil.which("ffmpeg")
-    if on_path:
-        return on_path
-    import imageio_ffmpeg
+    chosen = os.environ.get("VIS2SOUND_FFMPEG")
+    if chosen:
+        return chosen
+    try:
+        import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        on_path = shutil.which("ffmpeg")
+        if on_path is None:
+            raise MediaError(
+                "no ffmpeg: install requirements.txt (imageio-ffmpeg) or set VIS2SOUND_FFMPEG"
+            ) from None
+        return on_path
 
 
 def rate_fraction(rate: float) -> Fraction:

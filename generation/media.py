@@ -50,7 +50,7 @@ def _last_error_line(stderr: bytes) -> str:
     return lines[-1] if lines else "ffmpeg gave no reason"
 
 
-def _run(stream: ffmpeg.nodes.OutputStream, path: Path, *, input_bytes: bytes | None = None) -> bytes:
+def run_ffmpeg(stream: ffmpeg.nodes.OutputStream, path: Path, *, input_bytes: bytes | None = None) -> bytes:
     try:
         out, _ = stream.global_args("-hide_banner", "-nostdin", "-loglevel", "error").run(
             cmd=ffmpeg_executable(), input=input_bytes, capture_stdout=True, capture_stderr=True
@@ -82,7 +82,7 @@ def decode_audio(
     stream = ffmpeg.input(str(path), **_trim_args(start, duration))["a:0"].output(
         "pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=sample_rate
     )
-    out = _run(stream, path)
+    out = run_ffmpeg(stream, path)
     audio = np.frombuffer(out, dtype=np.float32)
     if audio.size == 0:
         raise MediaError(f"{path}: no audio decoded (empty or silent stream of length 0)")
@@ -108,7 +108,7 @@ def decode_frames(
         h=f"if(gt(iw,ih),{size},-2)",
         flags="bicubic",
     ).filter("crop", size, size)
-    out = _run(video.output("pipe:", format="rawvideo", pix_fmt="rgb24"), path)
+    out = run_ffmpeg(video.output("pipe:", format="rawvideo", pix_fmt="rgb24"), path)
     frames = np.frombuffer(out, dtype=np.uint8)
     if frames.size == 0:
         raise MediaError(f"{path}: no video frames decoded")
@@ -161,6 +161,6 @@ def encode_mp4(
             fflags="+bitexact",
             **{"flags:v": "+bitexact", "flags:a": "+bitexact"},
         ).overwrite_output()
-        _run(stream, path, input_bytes=np.ascontiguousarray(frames).tobytes())
+        run_ffmpeg(stream, path, input_bytes=np.ascontiguousarray(frames).tobytes())
     finally:
         audio_path.unlink(missing_ok=True)

@@ -106,7 +106,15 @@ class SampleMLP(nn.Module):
     def forward(self, codes: torch.Tensor, conditioning: torch.Tensor) -> torch.Tensor:
         """codes: (B, C + window - 1) int64; conditioning: (B, C, dim) -> logits (B, C, levels)."""
         x = self.window(self.embed(codes).transpose(1, 2)).transpose(1, 2)  # (B, C, dim)
-        x = torch.relu(x + conditioning)
+        return self._head(x + conditioning)
+
+    def step(self, window: torch.Tensor, conditioning: torch.Tensor) -> torch.Tensor:
+        """One sample during generation: window (B, window) int64, conditioning (B, dim) -> (B, levels)."""
+        x = self.window(self.embed(window).transpose(1, 2))[:, :, 0]  # (B, dim)
+        return self._head(x + conditioning)
+
+    def _head(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(x)
         for layer in self.hidden:
             x = torch.relu(layer(x))
         return self.output(x)
@@ -192,7 +200,7 @@ class SampleRNN(nn.Module):
             )
         return State(top, mid, encoder, flow_history)
 
-    def _visual_conditioning(
+    def visual_conditioning(
         self, features: torch.Tensor | None, flow: torch.Tensor | None, state: State
     ) -> tuple[torch.Tensor | None, State]:
         """(B, K, dim) per video frame, for the coarsest tier; and the state with the encoder advanced."""
@@ -238,7 +246,7 @@ class SampleRNN(nn.Module):
             )
         x = 2.0 * dequantize(codes, c.levels, c.quantization)  # frame tiers see samples in [-2, 2]
 
-        conditioning, state = self._visual_conditioning(features, flow, state)
+        conditioning, state = self.visual_conditioning(features, flow, state)
         if conditioning is not None:
             frames = chunk // c.video_frame_samples
             if chunk % c.video_frame_samples or conditioning.shape[1] != frames:

@@ -1,0 +1,154 @@
+"""Autoregressive generation: many clips at once, one sample at a time, from the same initial state
+as training (learned, or the video encoder's) and with the same per-frame visual conditioning.
+
+The categorical is sampled on the device by the Gumbel-max trick with a seeded generator: the same
+seed gives the same audio, and no sample makes a round trip to the host. The carried state has a
+fixed size, so memory grows with clip length only by the output buffer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from generation.model import SampleRNN, State
+from generation.quantize import dequantize, quantize
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    temperature: float = 1.0  # 0 = always the most likely level
+    seed: int = 0
+    batch_size: int = 16
+
+
+def draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+    """(B, levels) -> (B,) codes, by Gumbel-max: argmax(logits / T + Gumbel noise), on the device."""
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    uniform = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-10, 1.0)
+    return (logits.float() / temperature - torch.log(-torch.log(uniform))).argmax(dim=-1)
+
+
+class Generator:
+    """Generates with a trained model's tiers, one coarse frame (top_frame samples) per step."""
+
+    def __init__(self, model: SampleRNN) -> None:
+        self.model = model.eval()
+        self.config = model.config
+
+    def _top_step(
+        self,
+        history: torch.Tensor,
+        conditioning: torch.Tensor | None,
+        state: State,
+        temperature: float,
+        generator: torch.Generator,
+    ) -> tuple[torch.Tensor, State]:
+        """history: (B, top_frame) the codes before this frame -> its top_frame new codes."""
+        c, m = self.config, self.model
+        b = history.shape[0]
+        x = 2.0 * dequantize(history, c.levels, c.quantization)
+        top_out, top_h = m.top(x[:, None], None if conditioning is None else conditioning[:, None], state.top)
+        codes = torch.cat([history, history.new_zeros(b, c.top_frame)], dim=1)  # (B, 2 * top_frame)
+        mid_h = state.mid
+        for step in range(c.mid_per_top):
+            first = c.top_frame + step * c.mid_frame  # position of this middle frame's first new sample
+            previous = 2.0 * dequantize(codes[:, first - c.mid_frame : first], c.levels, c.quantization)
+            mid_out, mid_h = m.mid(
+                previous[:, None], top_out[:, step : step + 1], mid_h
+            )  # (B, mid_frame, dim)
+            for offset in range(c.mid_frame):
+                t = first + offset
+                logits = m.mlp.step(codes[:, t - c.mid_frame : t], mid_out[:, offset])
+                codes[:, t] = draw(logits, temperature, generator)
+        return codes[:, c.top_frame :], State(top_h, mid_h, state.encoder, state.flow_history)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        num_samples: int,
+        *,
+        batch_size: int,
+        features: torch.Tensor | None = None,
+        flow: torch.Tensor | None = None,
+        clip_features: torch.Tensor | None = None,
+        clip_frames: torch.Tensor | None = None,
+        temperature: float = 1.0,
+        seed: int = 0,
+        progress: bool = False,
+    ) -> torch.Tensor:
+        """(B, num_samples) int64 codes. features/flow: (B, K, ...) for K = num_samples / video frame."""
+        c = self.config
+        device = self.model.top.h0.device
+        if num_samples % c.video_frame_samples:
+            raise ValueError(
+                f"generate whole video frames: {num_samples} is not a multiple of {c.video_frame_samples}"
+            )
+        generator = torch.Generator(device=device).manual_seed(seed)
+        state = self.model.initial_state(batch_size, clip_features, clip_frames)
+        silence = int(quantize(torch.zeros(1), c.levels, c.quantization))
+        history = torch.full((batch_size, c.top_frame), silence, dtype=torch.long, device=device)
+        out = torch.empty(batch_size, num_samples, dtype=torch.long, device=device)
+        frames = num_samples // c.video_frame_samples
+        bar = tqdm(
+            total=num_samples / c.sample_rate,
+            unit="audio s",
+            disable=not progress,
+            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} audio s [{elapsed}, {postfix}]",
+        )
+        for frame in range(frames):
+            conditioning = None
+            if c.uses_features:
+                window = slice(frame, frame + 1)
+                cond, state = self.model.visual_conditioning(
+                    features[:, window].to(device),
+                    None if flow is None else flow[:, window].to(device),
+                    state,
+                )
+                conditioning = None if cond is None else cond[:, 0]
+            for step in range(c.top_steps_per_video_frame):
+                codes, state = self._top_step(history, conditioning, state, temperature, generator)
+                start = frame * c.video_frame_samples + step * c.top_frame
+                out[:, start : start + c.top_frame] = codes
+                history = codes
+            bar.update(c.video_frame_samples / c.sample_rate)
+            elapsed = bar.format_dict["elapsed"]
+            if elapsed:
+                bar.set_postfix_str(f"{batch_size * bar.n / elapsed:.2f}x real time")
+        bar.close()
+        return out
+
+
+def reference_generate(
+    model: SampleRNN,
+    num_samples: int,
+    *,
+    batch_size: int,
+    features=None,
+    flow=None,
+    clip_features=None,
+    clip_frames=None,
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> torch.Tensor:
+    """The simple, slow definition: for every sample, run the whole teacher-forced forward pass over
+    everything generated so far and draw from the logits at that position. Tests check the fast path
+    against it."""
+    c = model.config
+    generator = torch.Generator().manual_seed(seed)
+    silence = int(quantize(torch.zeros(1), c.levels, c.quantization))
+    codes = torch.full((batch_size, c.top_frame + num_samples), silence, dtype=torch.long)
+    with torch.no_grad():
+        for t in range(num_samples):
+            logits, _ = model(codes[:, :-1], None, features, flow, None, clip_features, clip_frames)
+            codes[:, c.top_frame + t] = draw(logits[:, t], temperature, generator)
+    return codes[:, c.top_frame :]
+
+
+def real_time_factor(samples: int, batch: int, seconds: float, sample_rate: int) -> float:
+    """Audio seconds generated per wall second, over the whole batch."""
+    return batch * samples / sample_rate / seconds if seconds > 0 else math.inf

@@ -20,6 +20,7 @@ from generation.flow import METHODS, RAFT
 from generation.flow_encoder import FlowEncoderConfig
 from generation.prepare import PAD, SKIP, PrepareConfig, SplitConfig, prepare
 from generation.quantize import LINEAR, SCHEMES
+from generation.sample import SampleConfig, sample_split
 from generation.train import TrainConfig, conditionings_for, model_config_for, train
 from generation.train_flow import FLOW_ENCODER_FILE, pretrain_flow_encoder
 
@@ -245,6 +246,35 @@ def _run_train_flow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_sample(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("sample", help="generate soundtracks for a split's clips")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="a best.pt or last.pt from `train`")
+    parser.add_argument("--data", type=Path, required=True, help="the prepared data the clips come from")
+    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
+    parser.add_argument("--category", default=None, help="default: the checkpoint's category")
+    parser.add_argument("--out", type=Path, required=True, help="writes OUT/<category>/<clip>.wav/.mp4")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=16, help="clips generated together")
+    parser.add_argument("--device", default=None)
+    parser.set_defaults(run=_run_sample)
+
+
+def _run_sample(args: argparse.Namespace) -> int:
+    config = SampleConfig(temperature=args.temperature, seed=args.seed, batch_size=args.batch_size)
+    summary = sample_split(
+        args.checkpoint,
+        args.data,
+        args.out,
+        split=args.split,
+        category=args.category,
+        config=config,
+        device=args.device,
+    )
+    print(f"{len(summary['clips'])} soundtracks of {summary['category']} ({summary['model']}) -> {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m generation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -253,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_prepare(sub)
     _add_train(sub)
     _add_train_flow(sub)
+    _add_sample(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

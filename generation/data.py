@@ -30,6 +30,8 @@ class ClipRecord:
     num_frames: int
     num_samples: int
     valid_samples: int
+    source: str = ""  # the video it was cut from
+    start: float = 0.0  # seconds into the source
 
 
 @dataclass

@@ -174,7 +174,7 @@ def write_shard(path: Path, clip: DecodedClip, features: np.ndarray, config: Pre
         "format": SHARD_FORMAT,
         "clip_id": clip.source.clip_id,
         "category": clip.source.category,
-        "source": str(clip.source.path),
+        "source": str(clip.source.path.resolve()),
         "start": clip.source.start,
         "num_frames": num_frames,
         "valid_samples": clip.valid_samples,

@@ -98,15 +98,22 @@ def render_stimulus(
     *,
     spec: StimulusSpec | None = None,
     soundtrack_rate: int | None = None,
+    start: float = 0.0,
+    duration: float | None = None,
 ) -> Path:
-    """Write ``out`` (mp4): ``video``'s pictures with ``soundtrack`` — a media file, an array at
-    ``soundtrack_rate``, or None for the video's own sound. Returns ``out``."""
+    """Write ``out`` (mp4): ``video``'s pictures from ``start`` for ``duration`` seconds (default: to
+    its end) with ``soundtrack`` — a media file, an array at ``soundtrack_rate``, or None for the
+    video's own sound over the same span. Returns ``out``."""
     spec = spec or StimulusSpec()
     video, out = Path(video), Path(out)
-    duration = video_duration(video)
-    samples = round(duration * spec.audio_rate)
+    span = video_duration(video) - Fraction(start)
+    if duration is not None:
+        span = min(span, Fraction(duration))
+    if span <= 0:
+        raise MediaError(f"{video}: nothing to show from {start:g} s")
+    samples = round(span * spec.audio_rate)
     if soundtrack is None:
-        audio = decode_audio(video, sample_rate=spec.audio_rate)
+        audio = decode_audio(video, sample_rate=spec.audio_rate, start=start, duration=float(span))
     elif isinstance(soundtrack, np.ndarray):
         if soundtrack_rate is None:
             raise ValueError("an array soundtrack needs its soundtrack_rate")
@@ -120,7 +127,7 @@ def render_stimulus(
     temporary = out.with_name(f".{out.name}.tmp.mp4")
     raw.write_bytes(audio.tobytes())
     try:
-        pictures = ffmpeg.input(str(video)).video
+        pictures = ffmpeg.input(str(video), ss=start, t=float(span)).video
         sound = ffmpeg.input(str(raw), format="f32le", ar=spec.audio_rate, ac=1).audio
         sound = sound.filter("aresample", spec.output_rate, resampler="soxr")
         stream = ffmpeg.output(
@@ -136,7 +143,7 @@ def render_stimulus(
             audio_bitrate=spec.audio_bitrate,
             ar=spec.output_rate,
             ac=spec.channels,
-            t=float(duration),
+            t=float(span),
             movflags="+faststart",
             map_metadata=-1,
             map_chapters=-1,

@@ -8,14 +8,22 @@ fixed size, so memory grows with clip length only by the output buffer.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+import soundfile
 import torch
+from torch.nn.utils import parametrize
 from tqdm import tqdm
 
+from generation.checkpoint import model_from_checkpoint
+from generation.data import PreparedData
 from generation.model import SampleRNN, State
 from generation.quantize import dequantize, quantize
+from generation.render import render_stimulus
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,33 @@ class Generator:
             raise ValueError(
                 f"generate whole video frames: {num_samples} is not a multiple of {c.video_frame_samples}"
             )
+        with parametrize.cached():  # weight-normed weights computed once, not at every sample
+            return self._generate(
+                num_samples,
+                batch_size,
+                features,
+                flow,
+                clip_features,
+                clip_frames,
+                temperature,
+                seed,
+                progress,
+            )
+
+    def _generate(
+        self,
+        num_samples: int,
+        batch_size: int,
+        features: torch.Tensor | None,
+        flow: torch.Tensor | None,
+        clip_features: torch.Tensor | None,
+        clip_frames: torch.Tensor | None,
+        temperature: float,
+        seed: int,
+        progress: bool,
+    ) -> torch.Tensor:
+        c = self.config
+        device = self.model.top.h0.device
         generator = torch.Generator(device=device).manual_seed(seed)
         state = self.model.initial_state(batch_size, clip_features, clip_frames)
         silence = int(quantize(torch.zeros(1), c.levels, c.quantization))
@@ -115,7 +150,7 @@ class Generator:
                 start = frame * c.video_frame_samples + step * c.top_frame
                 out[:, start : start + c.top_frame] = codes
                 history = codes
-            bar.update(c.video_frame_samples / c.sample_rate)
+            bar.update(min(c.video_frame_samples / c.sample_rate, bar.total - bar.n))  # no float overshoot
             elapsed = bar.format_dict["elapsed"]
             if elapsed:
                 bar.set_postfix_str(f"{batch_size * bar.n / elapsed:.2f}x real time")
@@ -152,3 +187,92 @@ def reference_generate(
 def real_time_factor(samples: int, batch: int, seconds: float, sample_rate: int) -> float:
     """Audio seconds generated per wall second, over the whole batch."""
     return batch * samples / sample_rate / seconds if seconds > 0 else math.inf
+
+
+def sample_split(
+    checkpoint: Path,
+    data_root: Path,
+    out: Path,
+    *,
+    split: str = "test",
+    category: str | None = None,
+    config: SampleConfig | None = None,
+    device: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """A soundtrack for every clip of ``split``: ``out/<category>/<clip_id>.wav`` and ``.mp4`` (the
+    clip's video with it, rendered as a stimulus), plus ``out/samples.json``. Clips whose wav exists
+    are skipped, so an interrupted run resumes."""
+    config = config or SampleConfig()
+    device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model, payload = model_from_checkpoint(checkpoint, device_)
+    data = PreparedData(data_root)
+    category = category or payload["category"]
+    records = data.clips(split=split, category=category)
+    if not records:
+        raise ValueError(f"no {split} clips of category {category!r} in {data_root}")
+    folder = out / category
+    folder.mkdir(parents=True, exist_ok=True)
+    todo = [r for r in records if not (folder / f"{r.clip_id}.wav").exists()]
+    generator = Generator(model)
+    spf = data.config.samples_per_frame
+    for first in range(0, len(todo), config.batch_size):
+        group = todo[first : first + config.batch_size]
+        shards = [data.load(r) for r in group]
+        frames = max(s.record.num_frames for s in shards)
+        features = torch.zeros(len(group), frames, data.config.feature_dim)
+        flow = torch.zeros(len(group), frames, 2, data.config.flow_size, data.config.flow_size)
+        for slot, shard in enumerate(shards):
+            features[slot, : shard.record.num_frames] = shard.features.float()
+            flow[slot, : shard.record.num_frames] = shard.flow.float()
+        lengths = torch.tensor([s.record.num_frames for s in shards])
+        codes = generator.generate(
+            frames * spf,
+            batch_size=len(group),
+            features=features,
+            flow=flow,
+            clip_features=features.to(device_),
+            clip_frames=lengths,
+            temperature=config.temperature,
+            seed=config.seed + first,
+            progress=progress,
+        )
+        audio = dequantize(codes.cpu(), model.config.levels, model.config.quantization).numpy()
+        for slot, record in enumerate(group):
+            clip_audio = audio[slot, : record.valid_samples]
+            render_stimulus(
+                record.source,
+                clip_audio,
+                folder / f"{record.clip_id}.mp4",
+                soundtrack_rate=data.config.sample_rate,
+                start=record.start,
+                duration=record.num_frames / data.config.fps,
+            )
+            # The wav last: its presence marks the clip as done.
+            temporary = folder / f".{record.clip_id}.tmp.wav"
+            soundfile.write(
+                temporary, clip_audio, data.config.sample_rate, subtype="PCM_16"
+            )  # lossless for 8-bit codes
+            os.replace(temporary, folder / f"{record.clip_id}.wav")
+    summary = {
+        "checkpoint": str(checkpoint),
+        "category": category,
+        "model": model.config.conditioning,
+        "split": split,
+        "temperature": config.temperature,
+        "seed": config.seed,
+        "sample_rate": data.config.sample_rate,
+        "clips": [
+            {
+                "clip_id": r.clip_id,
+                "wav": f"{category}/{r.clip_id}.wav",
+                "mp4": f"{category}/{r.clip_id}.mp4",
+                "source": r.source,
+                "start": r.start,
+                "duration": r.num_frames / data.config.fps,
+            }
+            for r in records
+        ],
+    }
+    (out / "samples.json").write_text(json.dumps(summary, indent=1))
+    return summary

@@ -59,3 +59,52 @@ def test_temperature_zero_is_greedy_and_deterministic() -> None:
 def test_partial_video_frames_are_refused() -> None:
     with pytest.raises(ValueError, match="whole video frames"):
         Generator(tiny_model("unconditional")).generate(SPF + 16, batch_size=1)
+
+
+def test_sample_command_writes_a_wav_and_an_mp4_per_clip_and_resumes(prepared, tmp_path) -> None:
+    import json
+
+    import soundfile
+
+    from generation.__main__ import main as generation_main
+    from generation.data import PreparedData
+    from generation.media import decode_frames
+    from generation.train import TrainConfig, model_config_for, train
+
+    data = PreparedData(prepared)
+    result = train(
+        prepared,
+        tmp_path / "runs",
+        model_config_for(data, preset("tiny"), "frame"),
+        TrainConfig(category="drum", steps=2, batch_size=2, val_every=2),
+        progress=False,
+    )
+    checkpoint = result.run_dir / "best.pt"
+    args = [
+        "sample",
+        "--checkpoint",
+        str(checkpoint),
+        "--data",
+        str(prepared),
+        "--split",
+        "test",
+        "--batch-size",
+        "4",
+        "--seed",
+        "7",
+    ]
+    assert generation_main([*args, "--out", str(tmp_path / "a")]) == 0
+    record = data.clips(split="test", category="drum")[0]
+    wav = tmp_path / "a" / "drum" / f"{record.clip_id}.wav"
+    audio, rate = soundfile.read(wav, dtype="float32")
+    assert rate == 16_000
+    assert audio.shape == (record.valid_samples,)
+    assert decode_frames(wav.with_suffix(".mp4"), fps=15.625, size=32).shape[0] == record.num_frames
+    summary = json.loads((tmp_path / "a" / "samples.json").read_text())
+    assert (summary["category"], summary["model"], len(summary["clips"])) == ("drum", "frame", 1)
+
+    assert generation_main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert wav.read_bytes() == (tmp_path / "b" / "drum" / wav.name).read_bytes()  # same seed, same audio
+    before = wav.stat().st_mtime_ns
+    assert generation_main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert wav.stat().st_mtime_ns == before  # finished clips are skipped

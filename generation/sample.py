@@ -91,7 +91,6 @@ class Generator:
     ) -> torch.Tensor:
         """(B, num_samples) int64 codes. features/flow: (B, K, ...) for K = num_samples / video frame."""
         c = self.config
-        device = self.model.top.h0.device
         if num_samples % c.video_frame_samples:
             raise ValueError(
                 f"generate whole video frames: {num_samples} is not a multiple of {c.video_frame_samples}"

@@ -48,6 +48,9 @@ class Generator:
         self.model = model.eval()
         self.config = model.config
 
+    def _draw(self, logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+        return draw(logits, temperature, generator)
+
     def _top_step(
         self,
         history: torch.Tensor,
@@ -72,7 +75,7 @@ class Generator:
             for offset in range(c.mid_frame):
                 t = first + offset
                 logits = m.mlp.step(codes[:, t - c.mid_frame : t], mid_out[:, offset])
-                codes[:, t] = draw(logits, temperature, generator)
+                codes[:, t] = self._draw(logits, temperature, generator)
         return codes[:, c.top_frame :], State(top_h, mid_h, state.encoder, state.flow_history)
 
     @torch.no_grad()
@@ -155,6 +158,16 @@ class Generator:
                 bar.set_postfix_str(f"{batch_size * bar.n / elapsed:.2f}x real time")
         bar.close()
         return out
+
+
+class NaiveGenerator(Generator):
+    """The old reference implementations' way, for benchmarks: each sample drawn with multinomial and
+    brought to the host as Python numbers before the next step (a device round trip per sample)."""
+
+    def _draw(self, logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+        probabilities = (logits.float() / max(temperature, 1e-6)).softmax(dim=-1)
+        chosen = torch.multinomial(probabilities, 1, generator=generator)[:, 0].tolist()
+        return torch.tensor(chosen, device=logits.device)
 
 
 def reference_generate(

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from generation.bench.machine import describe_machine
+from generation.bench.sample import measure_sampling
 from generation.bench.train import measure
 from generation.config import CONDITIONINGS, preset
 from generation.data import PreparedData
@@ -94,6 +95,31 @@ def bench_train(runs: list[str], steps: int, conditioning: str, compile: bool, d
         "results": results,
         "anchor": "old reference PyTorch SampleRNN at the reference setting: 2.17 M samples/s on an H100",
         "targets_h100": {"reference": 4_000_000, "paper": 5_000_000},
+        "machine": describe_machine(),
+    }
+
+
+def bench_sample(
+    presets: list[str], batches: list[int], seconds: float, naive_seconds: float, device: str | None
+) -> dict:
+    results = []
+    for name in presets:
+        for batch in batches:
+            for naive in (False, True):
+                result = measure_sampling(
+                    name,
+                    batch_size=batch,
+                    seconds=naive_seconds if naive else seconds,
+                    naive=naive,
+                    device=device,
+                )
+                print(json.dumps(result), flush=True)
+                results.append(result)
+    return {
+        "benchmark": "sample",
+        "results": results,
+        "anchor": "old reference generator, H100, dim 1024: 0.05x at batch 1, 0.55x at 16, 0.96x at 128",
+        "targets_h100_paper": {"batch_1": 1.0, "batch_256": 500.0},
         "machine": describe_machine(),
     }
 
@@ -179,9 +205,17 @@ def main(argv: list[str] | None = None) -> None:
     quality.add_argument("--batch-size", type=int, default=32)
     quality.add_argument("--val-every", type=int, default=250)
     quality.add_argument("--device", default=None)
+    sampling = sub.add_parser("sample", help="generation real-time factor, fast and naive paths")
+    sampling.add_argument("--presets", nargs="+", default=["paper", "small"])
+    sampling.add_argument("--batches", nargs="+", type=int, default=[1, 16, 64, 256])
+    sampling.add_argument("--seconds", type=float, default=1.0, help="audio seconds per stream (fast path)")
+    sampling.add_argument("--naive-seconds", type=float, default=0.128, help="for the slow naive path")
+    sampling.add_argument("--device", default=None)
     args = parser.parse_args(argv)
 
-    if args.name == "quality":
+    if args.name == "sample":
+        result = bench_sample(args.presets, args.batches, args.seconds, args.naive_seconds, args.device)
+    elif args.name == "quality":
         result = bench_quality(
             args.data, args.runs, args.preset, args.steps, args.batch_size, args.val_every, args.device
         )

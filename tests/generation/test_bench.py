@@ -24,3 +24,14 @@ def test_train_benchmark_measures_a_real_step() -> None:
     assert result["samples_per_second"] > 0
     assert result["precision"] == "fp32"  # bf16 autocast is for CUDA only
     assert result["parameters"] > 0
+
+
+def test_sampling_benchmark_measures_both_paths() -> None:
+    from generation.bench.sample import measure_sampling
+
+    for naive in (False, True):
+        result = measure_sampling(
+            "tiny", batch_size=2, seconds=0.064, naive=naive, conditioning="flow", device="cpu"
+        )
+        assert result["path"] == ("naive" if naive else "fast")
+        assert result["rtf"] > 0

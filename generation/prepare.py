@@ -166,7 +166,8 @@ def _decode_or_reason(source: ClipSource, config: PrepareConfig) -> DecodedClip 
         return Rejected(source.label, f"{type(error).__name__}: {error}".splitlines()[0])
 
 
-def write_shard(path: Path, clip: DecodedClip, features: np.ndarray, config: PrepareConfig) -> None:
+def write_shard(path: Path, clip: DecodedClip, features: np.ndarray, config: PrepareConfig) -> dict:
+    """Write the shard atomically; returns its metadata (what `read_shard_header` would read back)."""
     num_frames = clip.frames.shape[0]
     assert features.shape == (num_frames, config.feature_dim), features.shape
     assert clip.audio.shape == (num_frames * config.samples_per_frame,)
@@ -186,6 +187,7 @@ def write_shard(path: Path, clip: DecodedClip, features: np.ndarray, config: Pre
     temporary = path.with_name(f".{path.name}.tmp")
     torch.save(payload, temporary)
     os.replace(temporary, path)
+    return {k: v for k, v in payload.items() if not isinstance(v, torch.Tensor)}
 
 
 def read_shard_header(path: Path) -> dict:
@@ -346,8 +348,8 @@ def prepare(
         if raft is not None:
             result.flow = raft(result.frames)
         path = shard_path(out, result.source.category, result.source.clip_id)
-        write_shard(path, result, extractor(result.frames), config)
-        entries.append(_clip_entry(read_shard_header(path), config, out, path))
+        header = write_shard(path, result, extractor(result.frames), config)
+        entries.append(_clip_entry(header, config, out, path))
         report.prepared.append(result.source.clip_id)
     bar.close()
 

@@ -9,6 +9,7 @@ fixed size, so memory grows with clip length only by the output buffer.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from generation.model import SampleRNN, State
 from generation.quantize import dequantize, quantize
 from generation.render import render_stimulus
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SampleConfig:
@@ -33,39 +36,60 @@ class SampleConfig:
     batch_size: int = 16
 
 
-def draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
-    """(B, levels) -> (B,) codes, by Gumbel-max: argmax(logits / T + Gumbel noise), on the device."""
+def gumbel_noise(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """Gumbel(0, 1) noise. Drawn for a whole top frame at once as (top_frame, B, levels), it consumes a
+    CPU generator's stream in the same order as one (B, levels) draw per sample."""
+    uniform = torch.rand(shape, generator=generator, device=device).clamp_(1e-10, 1.0)
+    return -torch.log(-torch.log(uniform))
+
+
+def draw_with_noise(logits: torch.Tensor, temperature: float, noise: torch.Tensor) -> torch.Tensor:
+    """(B, levels) logits + (B, levels) Gumbel noise -> (B,) codes: argmax(logits / T + noise)."""
     if temperature == 0:
         return logits.argmax(dim=-1)
-    uniform = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-10, 1.0)
-    return (logits.float() / temperature - torch.log(-torch.log(uniform))).argmax(dim=-1)
+    return (logits.float() / temperature + noise).argmax(dim=-1)
+
+
+def draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+    """(B, levels) -> (B,) codes, by Gumbel-max, on the device."""
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    return draw_with_noise(logits, temperature, gumbel_noise(logits.shape, generator, logits.device))
 
 
 class Generator:
-    """Generates with a trained model's tiers, one coarse frame (top_frame samples) per step."""
+    """Generates with a trained model's tiers, one coarse frame (top_frame samples) per step.
 
-    def __init__(self, model: SampleRNN) -> None:
+    On CUDA the whole top-frame step (top GRU, mid_per_top middle steps, top_frame MLP steps and draws:
+    hundreds of small kernels) is captured once as a CUDA graph and replayed, which removes the
+    per-kernel launch overhead that bounds an eager step. The random numbers are drawn outside the
+    graph, one tensor per top frame, so a seeded run is reproducible and the graph holds no RNG state.
+    """
+
+    def __init__(self, model: SampleRNN, *, cuda_graphs: bool = True) -> None:
         self.model = model.eval()
         self.config = model.config
+        self.cuda_graphs = cuda_graphs
 
-    def _draw(self, logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
-        return draw(logits, temperature, generator)
+    def _draw(self, logits: torch.Tensor, temperature: float, noise: torch.Tensor) -> torch.Tensor:
+        return draw_with_noise(logits, temperature, noise)
 
     def _top_step(
         self,
         history: torch.Tensor,
         conditioning: torch.Tensor | None,
-        state: State,
+        top_h: torch.Tensor,
+        mid_h: torch.Tensor,
+        noise: torch.Tensor,
         temperature: float,
-        generator: torch.Generator,
-    ) -> tuple[torch.Tensor, State]:
-        """history: (B, top_frame) the codes before this frame -> its top_frame new codes."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """history: (B, top_frame) the codes before this frame; noise: (top_frame, B, levels)
+        -> this frame's top_frame new codes, and the two tiers' new hidden states."""
         c, m = self.config, self.model
         b = history.shape[0]
         x = 2.0 * dequantize(history, c.levels, c.quantization)
-        top_out, top_h = m.top(x[:, None], None if conditioning is None else conditioning[:, None], state.top)
+        top_out, top_h = m.top(x[:, None], None if conditioning is None else conditioning[:, None], top_h)
         codes = torch.cat([history, history.new_zeros(b, c.top_frame)], dim=1)  # (B, 2 * top_frame)
-        mid_h = state.mid
         for step in range(c.mid_per_top):
             first = c.top_frame + step * c.mid_frame  # position of this middle frame's first new sample
             previous = 2.0 * dequantize(codes[:, first - c.mid_frame : first], c.levels, c.quantization)
@@ -75,8 +99,8 @@ class Generator:
             for offset in range(c.mid_frame):
                 t = first + offset
                 logits = m.mlp.step(codes[:, t - c.mid_frame : t], mid_out[:, offset])
-                codes[:, t] = self._draw(logits, temperature, generator)
-        return codes[:, c.top_frame :], State(top_h, mid_h, state.encoder, state.flow_history)
+                codes[:, t] = self._draw(logits, temperature, noise[t - c.top_frame])
+        return codes[:, c.top_frame :], top_h, mid_h
 
     @torch.no_grad()
     def generate(
@@ -126,7 +150,10 @@ class Generator:
         c = self.config
         device = self.model.top.h0.device
         generator = torch.Generator(device=device).manual_seed(seed)
+        self._rng = generator  # the naive path draws with it directly
         state = self.model.initial_state(batch_size, clip_features, clip_frames)
+        step = self._step_function(batch_size, device, temperature)
+        noise_shape = (c.top_frame, batch_size, c.levels)
         silence = int(quantize(torch.zeros(1), c.levels, c.quantization))
         history = torch.full((batch_size, c.top_frame), silence, dtype=torch.long, device=device)
         out = torch.empty(batch_size, num_samples, dtype=torch.long, device=device)
@@ -147,11 +174,14 @@ class Generator:
                     state,
                 )
                 conditioning = None if cond is None else cond[:, 0]
-            for step in range(c.top_steps_per_video_frame):
-                codes, state = self._top_step(history, conditioning, state, temperature, generator)
-                start = frame * c.video_frame_samples + step * c.top_frame
+            top_h, mid_h = state.top, state.mid
+            for top_step in range(c.top_steps_per_video_frame):
+                noise = gumbel_noise(noise_shape, generator, device) if temperature else None
+                codes, top_h, mid_h = step(history, conditioning, top_h, mid_h, noise)
+                start = frame * c.video_frame_samples + top_step * c.top_frame
                 out[:, start : start + c.top_frame] = codes
                 history = codes
+            state = State(top_h, mid_h, state.encoder, state.flow_history)
             bar.update(min(c.video_frame_samples / c.sample_rate, bar.total - bar.n))  # no float overshoot
             elapsed = bar.format_dict["elapsed"]
             if elapsed:
@@ -159,14 +189,84 @@ class Generator:
         bar.close()
         return out
 
+    def _step_function(self, batch_size: int, device: torch.device, temperature: float):
+        """The per-top-frame step: graph-captured on CUDA (when enabled), else eager."""
+        zeros = torch.zeros((self.config.top_frame, batch_size, self.config.levels), device=device)
+
+        def eager(history, conditioning, top_h, mid_h, noise):
+            return self._top_step(history, conditioning, top_h, mid_h, noise, temperature)
+
+        if device.type != "cuda" or not self.cuda_graphs or type(self)._draw is not Generator._draw:
+            graphed = None  # the naive path's host round trip cannot be captured, by design
+        else:
+            graphed = GraphedTopStep(self, temperature)
+
+        def step(history, conditioning, top_h, mid_h, noise):
+            nonlocal graphed
+            noise = zeros if noise is None else noise  # temperature 0: argmax, the noise is unused
+            if graphed is not None:
+                try:
+                    return graphed(history, conditioning, top_h, mid_h, noise)
+                except RuntimeError as error:  # a capture failure must not lose a sampling run
+                    logger.warning("CUDA graph capture failed (%s); sampling eagerly, much slower", error)
+                    graphed = None
+            return eager(history, conditioning, top_h, mid_h, noise)
+
+        return step
+
+
+class GraphedTopStep:
+    """One top-frame step captured as a CUDA graph over static buffers, on its first call (when the
+    shapes, and whether there is visual conditioning, are known).
+
+    Each call copies its inputs into the static buffers, replays the graph and returns the static
+    outputs; callers copy what they keep (the generation loop writes codes into its output buffer
+    and feeds the hidden states straight back in, which the copy into the input buffers makes safe).
+    """
+
+    def __init__(self, generator: Generator, temperature: float) -> None:
+        self.generator = generator
+        self.temperature = temperature
+        self.graph: torch.cuda.CUDAGraph | None = None
+
+    def _capture(self, inputs: list[torch.Tensor | None]) -> None:
+        self.inputs = [None if x is None else x.clone() for x in inputs]
+
+        def run():
+            return self.generator._top_step(*self.inputs, self.temperature)
+
+        # Warm up on a side stream (cuDNN/cuBLAS choose their kernels, the weight-norm cache fills),
+        # as CUDA graph capture requires, then capture.
+        device = self.inputs[0].device
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for _ in range(2):
+                run()
+        torch.cuda.current_stream(device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            self.outputs = run()
+        self.graph = graph
+
+    def __call__(self, history, conditioning, top_h, mid_h, noise):
+        inputs = [history, conditioning, top_h, mid_h, noise]
+        if self.graph is None:
+            self._capture(inputs)
+        for static, value in zip(self.inputs, inputs, strict=True):
+            if static is not None:
+                static.copy_(value)
+        self.graph.replay()
+        return self.outputs
+
 
 class NaiveGenerator(Generator):
     """The old reference implementations' way, for benchmarks: each sample drawn with multinomial and
     brought to the host as Python numbers before the next step (a device round trip per sample)."""
 
-    def _draw(self, logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+    def _draw(self, logits: torch.Tensor, temperature: float, noise: torch.Tensor) -> torch.Tensor:
         probabilities = (logits.float() / max(temperature, 1e-6)).softmax(dim=-1)
-        chosen = torch.multinomial(probabilities, 1, generator=generator)[:, 0].tolist()
+        chosen = torch.multinomial(probabilities, 1, generator=self._rng)[:, 0].tolist()
         return torch.tensor(chosen, device=logits.device)
 
 

@@ -105,12 +105,17 @@ def bench_sample(
     results = []
     for name in presets:
         for batch in batches:
-            for naive in (False, True):
+            # On CUDA also the eager fast path, to show what the graph capture buys.
+            paths = [(False, True), (True, True)]
+            if (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda"):
+                paths.insert(1, (False, False))
+            for naive, graphs in paths:
                 result = measure_sampling(
                     name,
                     batch_size=batch,
-                    seconds=naive_seconds if naive else seconds,
+                    seconds=naive_seconds if naive or not graphs else seconds,
                     naive=naive,
+                    cuda_graphs=graphs,
                     device=device,
                 )
                 print(json.dumps(result), flush=True)

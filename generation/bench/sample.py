@@ -18,6 +18,7 @@ def measure_sampling(
     batch_size: int,
     seconds: float,
     naive: bool,
+    cuda_graphs: bool = True,
     conditioning: str = UNCONDITIONAL,
     device: str | None = None,
 ) -> dict:
@@ -35,7 +36,7 @@ def measure_sampling(
         "clip_features": features,
         "clip_frames": torch.full((batch_size,), frames),
     }
-    generator = (NaiveGenerator if naive else Generator)(model)
+    generator = NaiveGenerator(model) if naive else Generator(model, cuda_graphs=cuda_graphs)
     generator.generate(
         config.video_frame_samples,
         batch_size=batch_size,
@@ -53,7 +54,7 @@ def measure_sampling(
     elapsed = time.perf_counter() - started
     return {
         "preset": preset_name,
-        "path": "naive" if naive else "fast",
+        "path": "naive" if naive else ("fast" if cuda_graphs or device_.type != "cuda" else "eager"),
         "batch": batch_size,
         "audio_seconds_per_stream": samples / config.sample_rate,
         "device": torch.cuda.get_device_name(device_) if device_.type == "cuda" else "cpu",

@@ -108,3 +108,13 @@ def test_sample_command_writes_a_wav_and_an_mp4_per_clip_and_resumes(prepared, t
     before = wav.stat().st_mtime_ns
     assert generation_main([*args, "--out", str(tmp_path / "a")]) == 0
     assert wav.stat().st_mtime_ns == before  # finished clips are skipped
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA: the graph-captured step")
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+def test_cuda_graph_step_equals_the_eager_step(conditioning: str) -> None:
+    model = tiny_model(conditioning).cuda()
+    x = {k: v.cuda() for k, v in conditioned_inputs(frames=2).items()}
+    graphed = Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x)
+    eager = Generator(model, cuda_graphs=False).generate(2 * SPF, batch_size=B, seed=3, **x)
+    assert torch.equal(graphed, eager)

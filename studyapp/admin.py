@@ -5,6 +5,7 @@ a participant, watch progress, toggle exclusions, download results. Every write 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -66,6 +67,7 @@ class StudyAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["title", "slug"]
     filter_horizontal = ["systems", "clips"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # completion URLs are https
     inlines = [TaskInline]
     actions = ["open_studies", "close_studies"]
     readonly_fields = ["status", "opened_at", "closed_at", "configuration", "progress", "links"]
@@ -111,7 +113,7 @@ class StudyAdmin(admin.ModelAdmin):
             return "saved studies are checked here"
         problems = selectors.study_configuration_problems(study)
         if not problems:
-            return format_html('<span style="color:#1a7f37">ready: the design can be balanced</span>')
+            return format_html('<span style="color:#1a7f37">{}</span>', "ready: the design can be balanced")
         return format_html(
             '<ul style="color:#b42318;margin:0">{}</ul>',
             format_html_join("", "<li>{}</li>", ((p,) for p in problems)),
@@ -226,7 +228,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     ]
     list_filter = ["study", "status", "excluded", "simulated"]
     search_fields = ["public_id", "prolific_pid", "mturk_worker_id"]
-    actions = ["exclude", "include"]
+    actions = ["exclude_participants", "include_participants"]
     inlines = [TrialInline]
     readonly_fields = [
         f.name for f in Participant._meta.fields if f.name not in ("excluded", "exclusion_reason")
@@ -244,7 +246,7 @@ class ParticipantAdmin(admin.ModelAdmin):
             self.message_user(request, str(error), messages.ERROR)
 
     @admin.action(description="Exclude from analysis (reason: excluded by the researcher)")
-    def exclude(self, request: HttpRequest, queryset) -> None:
+    def exclude_participants(self, request: HttpRequest, queryset) -> None:
         for participant in queryset:
             services.participant_set_exclusion(
                 participant=participant, excluded=True, reason=f"excluded by {request.user.get_username()}"
@@ -252,7 +254,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         self.message_user(request, f"excluded {queryset.count()} participants", messages.SUCCESS)
 
     @admin.action(description="Include in analysis again")
-    def include(self, request: HttpRequest, queryset) -> None:
+    def include_participants(self, request: HttpRequest, queryset) -> None:
         for participant in queryset:
             services.participant_set_exclusion(participant=participant, excluded=False)
         self.message_user(request, f"included {queryset.count()} participants", messages.SUCCESS)

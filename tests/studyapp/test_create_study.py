@@ -97,3 +97,17 @@ def test_broken_yaml_and_existing_slugs(imported, tmp_path) -> None:
         call_command("create_study", str(path))
     call_command("create_study", str(path), "--replace")  # a draft without participants may be rewritten
     assert Study.objects.count() == 1
+
+
+def test_the_readme_study_file_is_valid() -> None:
+    from studyapp.study_spec import parse_study
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    spec = parse_study(yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0]))
+    assert [t.type for t in spec.tasks] == [
+        "turing_2afc",
+        "turing_single",
+        "sync_rating",
+        "fidelity_rating",
+        "ranking",
+    ]

@@ -306,9 +306,12 @@ def _trial_rows(study: Study, response: Response) -> list[dict]:
     return [{**base, **shown(presented[0]), "answer": answer}]
 
 
-def study_result_rows(study: Study, *, include_excluded: bool = False) -> list[dict]:
+def study_result_rows(
+    study: Study, *, include_excluded: bool = False, participant: Participant | None = None
+) -> list[dict]:
     """The tidy long table: one row per response (a ranking: one row per ranked soundtrack), in
-    participant and trial order. Excluded participants only with ``include_excluded``."""
+    participant and trial order. Excluded participants only with ``include_excluded``; one
+    participant's rows only with ``participant``."""
     responses = (
         Response.objects.filter(trial__participant__study=study)
         .select_related("trial__participant", "trial__task", "trial__clip", "trial__system")
@@ -317,6 +320,8 @@ def study_result_rows(study: Study, *, include_excluded: bool = False) -> list[d
     )
     if not include_excluded:
         responses = responses.filter(trial__participant__excluded=False)
+    if participant is not None:
+        responses = responses.filter(trial__participant=participant)
     rows = []
     for response in responses:
         rows.extend(_trial_rows(study, response))

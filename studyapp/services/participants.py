@@ -218,8 +218,10 @@ def participant_finish(*, participant: Participant, questionnaire: dict | None =
     reasons = []
     rows = [
         r
-        for r in selectors.study_result_rows(participant.study, include_excluded=True)
-        if r["participant"] == participant.public_id and r["trial_kind"] == Trial.Kind.CATCH
+        for r in selectors.study_result_rows(
+            participant.study, include_excluded=True, participant=participant
+        )
+        if r["trial_kind"] == Trial.Kind.CATCH
     ]
     for task in participant.study.tasks.all():
         outcomes = {r["response_id"]: r["catch_passed"] for r in rows if r["task"] == task.order}

@@ -31,7 +31,7 @@ systems, clips and stimuli exist and the design can be balanced is checked by th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import yaml
@@ -170,18 +170,7 @@ def _task(raw: object, index: int, problems: list[str]) -> TaskSpec | None:
         problems.append(f"tasks[{index}]: expected a mapping with at least `type`, got {raw!r}")
         return None
     f = _Fields(raw, prefix, problems)
-    f.unknown(
-        {
-            "type",
-            "question",
-            "scale_labels",
-            "trials_per_participant",
-            "practice_trials",
-            "catch_rate",
-            "max_failed_catch",
-            "target_per_cell",
-        }
-    )
+    f.unknown({spec_field.name for spec_field in fields(TaskSpec)})  # a task file's fields are TaskSpec's
     kind = raw.get("type")
     if kind not in TASK_TYPES:
         problems.append(f"{prefix}type: {kind!r} is not one of {', '.join(TASK_TYPES)}")

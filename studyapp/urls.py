@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from studyapp import api, views
+from studyapp import api, participant_views, views
 
 admin.site.site_header = "vis2sound studies"
 admin.site.site_title = "vis2sound"
@@ -11,6 +11,17 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("m/<str:public_id>.mp4", views.stimulus_media, name="stimulus-media"),
+    path("s/<slug:slug>/", participant_views.study_entry, name="participant-entry"),
+    path("s/<slug:slug>/consent", participant_views.consent, name="participant-consent"),
+    path("s/<slug:slug>/headphones", participant_views.headphones, name="participant-headphones"),
+    path(
+        "s/<slug:slug>/headphones/<int:number>.wav",
+        participant_views.headphones_audio,
+        name="participant-headphones-audio",
+    ),
+    path("s/<slug:slug>/trial", participant_views.trial_next, name="participant-trial"),
+    path("s/<slug:slug>/trials/<int:index>", participant_views.trial_answer, name="participant-answer"),
+    path("s/<slug:slug>/questionnaire", participant_views.questionnaire, name="participant-questionnaire"),
     path("admin/", admin.site.urls),
     path("api/research/studies/", api.StudyList.as_view(), name="api-studies"),
     path("api/research/studies/<slug:slug>/", api.StudyDetail.as_view(), name="api-study"),

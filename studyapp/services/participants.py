@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from studyapp import planning, selectors
+from studyapp import planning, screening, selectors
 from studyapp.models import Participant, Response, Study, Task, Trial, TrialStimulus
 
-SCREENING_TRIALS = 6
-SCREENING_PASS = 5  # Woods et al. 2017: at least 5 of 6 correct
+SCREENING_TRIALS = screening.TRIALS
+SCREENING_PASS = screening.PASS_MARK  # Woods et al. 2017: at least 5 of 6 correct
 
 STUDY_NOT_OPEN = "This study is not open for participants."
 STUDY_FULL = "This study has all the participants it needs. Thank you for your interest."
@@ -105,6 +106,15 @@ def participant_record_screening(*, participant: Participant, correct: int) -> P
     if participant.screening_passed:
         study_assign_trials(participant=participant)
     return participant
+
+
+def participant_screen(*, participant: Participant, answers: list[int | None]) -> Participant:
+    """Score the participant's answers to the headphone check (the quiet tone's position per trial,
+    0-based) against the layouts only the server knows, and record the score."""
+    if len(answers) != SCREENING_TRIALS:
+        raise ParticipationError(f"headphone check: expected {SCREENING_TRIALS} answers, got {len(answers)}")
+    layouts = screening.trial_layouts(settings.SECRET_KEY, participant.public_id)
+    return participant_record_screening(participant=participant, correct=screening.score(layouts, answers))
 
 
 @transaction.atomic

@@ -44,17 +44,33 @@ def external_audio(tmp_path_factory, study_videos: Path) -> Path:
     return write_external_systems(study_videos, tmp_path_factory.mktemp("external"))
 
 
-@pytest.fixture(scope="session")
-def imported(django_db_setup, django_db_blocker, study_videos: Path, external_audio: Path):
-    """Clips, systems and stimuli, committed once for the whole session (tests roll back their own)."""
+def _import(study_videos: Path, external_audio: Path):
     from studyapp import services
 
-    with django_db_blocker.unblock():
-        report = services.stimuli_import(
-            videos=study_videos, external=external_audio, practice_per_category=1, progress=False
-        )
+    report = services.stimuli_import(
+        videos=study_videos, external=external_audio, practice_per_category=1, progress=False
+    )
     assert not report.problems, report.problems
     return report
+
+
+@pytest.fixture(scope="session")
+def imported_once(django_db_setup, django_db_blocker, study_videos: Path, external_audio: Path):
+    """Clips, systems and stimuli, committed once for the whole session (tests roll back their own)."""
+    with django_db_blocker.unblock():
+        return _import(study_videos, external_audio)
+
+
+@pytest.fixture
+def imported(imported_once, django_db_blocker, study_videos: Path, external_audio: Path):
+    """The session's import, restored if a transactional test (browser tests: pytest-django runs them
+    last) has flushed the database since."""
+    from studyapp.models import Stimulus
+
+    with django_db_blocker.unblock():
+        if not Stimulus.objects.exists():
+            return _import(study_videos, external_audio)
+    return imported_once
 
 
 ALL_TASKS = [

@@ -1,0 +1,266 @@
+"""The participant's pages under /s/<slug>/ and the small JSON API their trial page talks to.
+
+Thin: the journey's state lives in the database (studyapp.presentation.participant_step says which
+page to show), writes go through studyapp.services, and everything rendered or serialised comes
+from studyapp.presentation's whitelists. The participant is known by an opaque id in their Django
+session, never by anything in a URL, so a reload or a second tab resumes where they were and
+nobody can address another participant's trials.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from studyapp import presentation, screening, services
+from studyapp.models import Participant, Study
+
+NOT_A_PARTICIPANT = "Your session has expired or was never started: open the study link again."
+
+
+def _session_key(study: Study) -> str:
+    return f"vis2sound.participant.{study.pk}"
+
+
+def _participant(request: HttpRequest, study: Study) -> Participant | None:
+    public_id = request.session.get(_session_key(study))
+    if not public_id:
+        return None
+    return Participant.objects.filter(study=study, public_id=public_id).select_related("study").first()
+
+
+def _message(request: HttpRequest, study: Study, message: str, status: int = 200) -> HttpResponse:
+    return render(
+        request, "studyapp/participant/message.html", {"study": study, "message": message}, status=status
+    )
+
+
+class QuestionnaireForm(forms.Form):
+    """Every question is optional; answers are stored as given in Participant.questionnaire."""
+
+    age = forms.IntegerField(label="Age (years)", required=False, min_value=18, max_value=120)
+    gender = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "—"),
+            ("female", "Female"),
+            ("male", "Male"),
+            ("other", "Another gender"),
+            ("undisclosed", "Prefer not to say"),
+        ],
+    )
+    hearing = forms.ChoiceField(
+        label="Do you have normal hearing?",
+        required=False,
+        choices=[
+            ("", "—"),
+            ("normal", "Yes"),
+            ("impaired", "No, I have a hearing impairment"),
+            ("unsure", "Not sure"),
+        ],
+    )
+    listening_device = forms.ChoiceField(
+        label="What did you listen with?",
+        required=False,
+        choices=[
+            ("", "—"),
+            ("over_ear", "Over-ear or on-ear headphones"),
+            ("in_ear", "Earbuds / in-ear"),
+            ("loudspeakers", "Loudspeakers"),
+            ("other", "Something else"),
+        ],
+    )
+    comments = forms.CharField(
+        label="Comments (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+@require_safe
+@never_cache
+def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
+    """The study link, and the page for whatever step the participant has reached."""
+    study = get_object_or_404(Study, slug=slug)
+    participant = _participant(request, study)
+    step = presentation.participant_step(participant)
+    context: dict = {"study": study, "participant": participant}
+    if step == presentation.CONSENT:
+        params = {k: request.GET.get(k, "") for k in presentation.PROLIFIC_PARAMS + presentation.MTURK_PARAMS}
+        if params["assignmentId"] == presentation.MTURK_PREVIEW:
+            return render(request, "studyapp/participant/preview.html", context)
+        if study.status != Study.Status.OPEN:
+            return _message(request, study, services.participants.STUDY_NOT_OPEN, status=403)
+        hidden = {k: v for k, v in params.items() if v}
+        return render(request, "studyapp/participant/consent.html", {**context, "hidden": hidden})
+    if step == presentation.SCREENING:
+        urls = [reverse("participant-headphones-audio", args=[slug, n]) for n in range(screening.TRIALS)]
+        return render(request, "studyapp/participant/screening.html", {**context, "trials": urls})
+    if step == presentation.SCREENING_FAILED:
+        return render(request, "studyapp/participant/screening_failed.html", context)
+    if step == presentation.TRIALS:
+        return render(request, "studyapp/participant/trials.html", context)
+    if step == presentation.QUESTIONNAIRE:
+        return render(
+            request, "studyapp/participant/questionnaire.html", {**context, "form": QuestionnaireForm()}
+        )
+    done = presentation.completion(study, participant, request.session.get(f"{_session_key(study)}.turk", ""))
+    return render(request, "studyapp/participant/complete.html", {**context, "completion": done})
+
+
+@require_POST
+def consent(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    if _participant(request, study) is not None:
+        return redirect("participant-entry", slug=slug)
+    hidden = {k: request.POST.get(k, "") for k in presentation.PROLIFIC_PARAMS + presentation.MTURK_PARAMS}
+    if request.POST.get("consent") != "yes":
+        context = {
+            "study": study,
+            "hidden": {k: v for k, v in hidden.items() if v},
+            "error": "To take part, tick the box to say that you agree.",
+        }
+        return render(request, "studyapp/participant/consent.html", context, status=400)
+    try:
+        participant = services.participant_register(
+            study=study,
+            prolific={k: hidden[k] for k in presentation.PROLIFIC_PARAMS},
+            mturk={k: hidden[k] for k in ("workerId", "assignmentId", "hitId")},
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except services.ParticipationError as error:
+        return _message(request, study, str(error), status=error.status)
+    request.session.cycle_key()  # a fresh session id at the start of participation
+    request.session[_session_key(study)] = participant.public_id
+    request.session[f"{_session_key(study)}.turk"] = hidden["turkSubmitTo"][:200]
+    return redirect("participant-entry", slug=slug)
+
+
+@require_safe
+def headphones_audio(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    participant = _participant(request, study)
+    if presentation.participant_step(participant) != presentation.SCREENING or number >= screening.TRIALS:
+        raise Http404("no such sound")
+    quiet, antiphase = screening.trial_layouts(settings.SECRET_KEY, participant.public_id)[number]
+    response = HttpResponse(screening.trial_wav(quiet, antiphase), content_type="audio/wav")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_POST
+def headphones(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    participant = _participant(request, study)
+    if presentation.participant_step(participant) != presentation.SCREENING:
+        return redirect("participant-entry", slug=slug)
+    answers = []
+    for n in range(screening.TRIALS):
+        value = request.POST.get(f"trial{n}", "")
+        answers.append(int(value) - 1 if value in {"1", "2", "3"} else None)
+    try:
+        services.participant_screen(participant=participant, answers=answers)
+    except services.ParticipationError as error:
+        return _message(request, study, str(error), status=error.status)
+    return redirect("participant-entry", slug=slug)
+
+
+@require_POST
+def questionnaire(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    participant = _participant(request, study)
+    if presentation.participant_step(participant) != presentation.QUESTIONNAIRE:
+        return redirect("participant-entry", slug=slug)
+    form = QuestionnaireForm(request.POST)
+    if not form.is_valid():
+        context = {"study": study, "participant": participant, "form": form}
+        return render(request, "studyapp/participant/questionnaire.html", context, status=400)
+    answers = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    try:
+        services.participant_finish(participant=participant, questionnaire=answers)
+    except services.ParticipationError as error:
+        return _message(request, study, str(error), status=error.status)
+    return redirect("participant-entry", slug=slug)
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_safe
+@never_cache
+def trial_next(request: HttpRequest, slug: str) -> JsonResponse:
+    study = get_object_or_404(Study, slug=slug)
+    participant = _participant(request, study)
+    if presentation.participant_step(participant) not in {presentation.TRIALS, presentation.QUESTIONNAIRE}:
+        return _json_error(NOT_A_PARTICIPANT, 403)
+    return JsonResponse(presentation.trial_payload(participant))
+
+
+@require_POST
+@never_cache
+def trial_answer(request: HttpRequest, slug: str, index: int) -> JsonResponse:
+    study = get_object_or_404(Study, slug=slug)
+    participant = _participant(request, study)
+    if presentation.participant_step(participant) not in {presentation.TRIALS, presentation.QUESTIONNAIRE}:
+        return _json_error(NOT_A_PARTICIPANT, 403)
+    try:
+        data = json.loads(request.body or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError
+    except ValueError:
+        return _json_error("Expected a JSON object.", 400)
+    try:
+        answer = _answer(data)
+        response = services.response_record(
+            participant=participant,
+            index=index,
+            idempotency_key=str(data.get("idempotency_key", "")),
+            answer=answer,
+        )
+    except services.ParticipationError as error:
+        return _json_error(str(error), error.status)
+    feedback = presentation.practice_feedback(response) if response.trial.kind == "practice" else ""
+    return JsonResponse({"saved": True, "index": index, "feedback": feedback})
+
+
+def _answer(data: dict) -> services.Answer:
+    """The answer fields of a JSON body, type-checked; a bad field is named in the error."""
+
+    def integer(name: str) -> int | None:
+        value = data.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise services.ParticipationError(f"{name}: expected a whole number")
+        return value
+
+    def integers(name: str) -> list[int] | None:
+        value = data.get(name)
+        if value is not None and (
+            not isinstance(value, list)
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            raise services.ParticipationError(f"{name}: expected a list of whole numbers")
+        return value
+
+    judged_real = data.get("judged_real")
+    if judged_real is not None and not isinstance(judged_real, bool):
+        raise services.ParticipationError("judged_real: expected true or false")
+    client_time = parse_datetime(data["client_time"]) if isinstance(data.get("client_time"), str) else None
+    response_time = integer("response_time_ms")
+    if response_time is not None and response_time < 0:
+        raise services.ParticipationError("response_time_ms: expected 0 or more")
+    return services.Answer(
+        choice=integer("choice"),
+        judged_real=judged_real,
+        rating=integer("rating"),
+        ranking=integers("ranking"),
+        response_time_ms=response_time,
+        play_counts=integers("play_counts"),
+        client_time=client_time,
+    )

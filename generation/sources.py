@@ -8,6 +8,7 @@ downloaded videos is such a CSV. Rows that cannot be used are reported, not fata
 from __future__ import annotations
 
 import csv
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,3 +134,14 @@ def discover(videos: Path) -> tuple[list[ClipSource], list[Rejected]]:
         seen.add(key)
         unique.append(source)
     return unique, rejected
+
+
+def sidecar_onsets(video: Path, start: float, duration: float) -> list[float] | None:
+    """Event onsets (s, from the clip's start) when the video has a JSON sidecar that knows them, as the
+    demo dataset's do (`"events": [{"time": …}, …]`); None for sources without one."""
+    try:
+        events = json.loads(Path(video).with_suffix(".json").read_text()).get("events")
+        times = [float(e["time"]) - start for e in events or []]
+    except (OSError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return [round(t, 4) for t in times if 0 <= t < duration]

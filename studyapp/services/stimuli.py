@@ -29,7 +29,7 @@ from generation import SAMPLE_RATE
 from generation.anchors import VARIANTS, anchor
 from generation.media import MediaError, decode_audio
 from generation.render import StimulusSpec, render_stimulus, video_duration
-from generation.sources import discover
+from generation.sources import discover, sidecar_onsets
 from studyapp.models import Clip, Stimulus, System, TrialStimulus, opaque_id
 
 logger = logging.getLogger(__name__)
@@ -153,15 +153,8 @@ def _clip(
 
 
 def _sidecar_truth(video: Path, start: float, duration: float) -> dict:
-    """Event onsets (s, from the clip's start) when the video has a JSON sidecar that knows them, as the
-    demo dataset's do; other sources have none."""
-    sidecar = video.with_suffix(".json")
-    try:
-        events = json.loads(sidecar.read_text()).get("events") or []
-        times = [float(e["time"]) - start for e in events]
-    except (OSError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
-        return {}
-    return {"onsets": [round(t, 4) for t in times if 0 <= t < duration]}
+    onsets = sidecar_onsets(video, start, duration)
+    return {} if onsets is None else {"onsets": onsets}
 
 
 def _clips_from_videos(videos: Path, report: ImportReport, new_clips: list[Clip]) -> list[Clip]:

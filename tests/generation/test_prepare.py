@@ -23,7 +23,7 @@ from generation.prepare import (
     prepare,
 )
 from generation.sources import ClipSource
-from tests.generation.conftest import TINY_PREPARE
+from tests.conftest import TINY_PREPARE
 
 SR, SPF, FPS = 16_000, 1024, 15.625
 

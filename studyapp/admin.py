@@ -9,9 +9,9 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 
-from studyapp import exports, selectors, services
+from studyapp import exports, reports, selectors, services
 from studyapp.models import Clip, Participant, Stimulus, Study, System, Task, Trial
 
 
@@ -85,6 +85,7 @@ class StudyAdmin(admin.ModelAdmin):
                 "<int:pk>/preview/", self.admin_site.admin_view(self.preview), name="studyapp_study_preview"
             ),
             path("<int:pk>/export/", self.admin_site.admin_view(self.export), name="studyapp_study_export"),
+            path("<int:pk>/report/", self.admin_site.admin_view(self.report), name="studyapp_study_report"),
         ]
         return own + super().get_urls()
 
@@ -98,9 +99,12 @@ class StudyAdmin(admin.ModelAdmin):
         if not study.pk:
             return "-"
         return format_html(
-            '<a href="{}">preview as a participant</a> · results: <a href="{}">CSV</a> · '
+            '<a href="{}">participant link</a> · <a href="{}">preview as a participant</a> · '
+            '<a href="{}">report</a> · results: <a href="{}">CSV</a> · '
             '<a href="{}">participants CSV</a> · <a href="{}">JSON</a> · <a href="{}">CSV incl. excluded</a>',
+            reverse("participant-entry", args=[study.slug]),
             reverse("admin:studyapp_study_preview", args=[study.pk]),
+            reverse("admin:studyapp_study_report", args=[study.pk]),
             reverse("admin:studyapp_study_export", args=[study.pk]) + "?format=csv",
             reverse("admin:studyapp_study_export", args=[study.pk]) + "?format=csv&table=participants",
             reverse("admin:studyapp_study_export", args=[study.pk]) + "?format=json",
@@ -198,6 +202,13 @@ class StudyAdmin(admin.ModelAdmin):
         )
         response["Content-Disposition"] = f'attachment; filename="{study.slug}-{table}.csv"'
         return response
+
+    def report(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The statistics report of the answers so far, figures inline (as `study_report` writes it)."""
+        study = get_object_or_404(Study, pk=pk)
+        if not study.participants.filter(trials__response__isnull=False).exists():
+            return HttpResponse(f"<p>{escape(study.title)}: no answers yet, so no report.</p>")
+        return HttpResponse(reports.study_report_html(study))
 
 
 class TrialInline(admin.TabularInline):

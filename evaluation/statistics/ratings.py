@@ -82,7 +82,9 @@ def friedman(wide: pd.DataFrame) -> dict:
             "kendalls_w": float("nan"),
             "n": len(wide),
         }
-    statistic, p = stats.friedmanchisquare(*(wide[c].to_numpy() for c in wide.columns))
+    with warnings.catch_warnings():  # every block tied (identical answers): nan, said in the table
+        warnings.simplefilter("ignore")
+        statistic, p = stats.friedmanchisquare(*(wide[c].to_numpy() for c in wide.columns))
     w = statistic / (len(wide) * (wide.shape[1] - 1))
     return {"statistic": float(statistic), "p_value": float(p), "kendalls_w": float(w), "n": len(wide)}
 

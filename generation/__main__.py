@@ -275,6 +275,25 @@ def _run_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("export", help="small inference checkpoints (int8/fp16) of every best.pt in RUNS")
+    parser.add_argument("--runs", type=Path, required=True, help="RUNS/<category>/<model>/best.pt")
+    parser.add_argument("--data", type=Path, required=True, help="the prepared data, for validation NLL")
+    parser.add_argument("--out", type=Path, required=True, help="writes OUT/<category>/<model>.pt")
+    parser.set_defaults(run=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from generation.export import export_runs
+
+    for row in export_runs(args.runs, args.data, args.out):
+        print(
+            f"{row['category']}/{row['model']}: {row['bytes'] / 1e6:.2f} MB, step {row['step']}, "
+            f"val {row['val_bits']:.3f} -> {row['val_bits_exported']:.3f} bits/sample"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m generation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -284,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_train(sub)
     _add_train_flow(sub)
     _add_sample(sub)
+    _add_export(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -1,6 +1,10 @@
 """Self-describing checkpoints: weights, optimiser, step, best validation NLL, the configs, the data
 stream's position and the carried hidden state, and a format version. The model is rebuilt from the
-stored config. Written to a temporary file and renamed, so a crash never leaves a half-written one."""
+stored config. Written to a temporary file and renamed, so a crash never leaves a half-written one.
+
+`export_for_inference` makes the small checkpoints the repository ships: weights only (no optimiser,
+data position or hidden state), large matrices as int8 with a float scale per output row, the rest
+fp16; `model_from_checkpoint` reads both kinds."""
 
 from __future__ import annotations
 
@@ -37,8 +41,53 @@ def model_from_checkpoint(path: Path | str, device: str | torch.device = "cpu") 
     """The model rebuilt from the checkpoint's own config, with its weights, in eval mode."""
     payload = load_checkpoint(path, map_location=device)
     model = SampleRNN(ModelConfig(**payload["model_config"])).to(device)
-    model.load_state_dict(payload["model"])
+    model.load_state_dict(_weights(payload))
     return model.eval(), payload
+
+
+INT8_MIN_ELEMENTS = 65_536  # smaller tensors (biases, gains, embeddings) gain little and stay fp16
+INFERENCE_KEYS = (
+    "model_config",
+    "train_config",
+    "category",
+    "step",
+    "best_val_bits",
+    "last_val_bits",
+    "val_clips",
+)
+
+
+def _weights(payload: dict) -> dict[str, torch.Tensor]:
+    """fp32 weights from a training checkpoint, or from an exported one (dequantised)."""
+    weights = {k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()}
+    for name, packed in payload.get("model_int8", {}).items():
+        weights[name] = packed["q"].float() * packed["scale"]
+    return weights
+
+
+def export_for_inference(source: Path | str, target: Path | str) -> dict:
+    """Write the weights of a training checkpoint as a small inference checkpoint; returns its
+    description (also stored in it under "export")."""
+    payload = load_checkpoint(source)
+    plain, packed = {}, {}
+    for name, tensor in payload["model"].items():
+        if tensor.is_floating_point() and tensor.dim() >= 2 and tensor.numel() >= INT8_MIN_ELEMENTS:
+            rows = tensor.float().reshape(tensor.shape[0], -1)
+            scale = (rows.abs().amax(dim=1, keepdim=True) / 127).clamp_min(1e-12)
+            packed[name] = {
+                "q": (rows / scale).round().clamp(-127, 127).to(torch.int8).reshape(tensor.shape),
+                "scale": scale.reshape(-1, *([1] * (tensor.dim() - 1))),
+            }
+        else:
+            plain[name] = tensor.half() if tensor.is_floating_point() else tensor
+    export = {
+        "source": Path(source).name,
+        "precision": f"int8 per-row for tensors of >= {INT8_MIN_ELEMENTS} elements, fp16 otherwise",
+        "int8_tensors": len(packed),
+    }
+    light = {k: payload[k] for k in INFERENCE_KEYS if k in payload}
+    save_checkpoint(Path(target), light | {"model": plain, "model_int8": packed, "export": export})
+    return export
 
 
 def config_dict(config: object) -> dict:

@@ -1,0 +1,51 @@
+"""`python -m generation export`: the small inference checkpoints of a runs folder (what the
+repository ships for the demo), each with its validation NLL before and after export, recorded in
+OUT/checkpoints.json so that how they were made stays with them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from generation.checkpoint import export_for_inference, load_checkpoint, model_from_checkpoint
+from generation.data import PreparedData
+from generation.train import evaluate_bits
+
+
+def export_runs(runs: Path, data: Path, out: Path, *, progress: bool = True) -> list[dict]:
+    prepared = PreparedData(data)
+    sources = sorted(runs.glob("*/*/best.pt"))
+    if not sources:
+        raise ValueError(f"{runs}: no <category>/<model>/best.pt to export; train first")
+    rows = []
+    for source in tqdm(sources, desc="export", disable=not progress):
+        category, model_name = source.parent.parent.name, source.parent.name
+        target = out / category / f"{model_name}.pt"
+        export = export_for_inference(source, target)
+        val = prepared.clips(split="val", category=category)
+        bits = {}
+        for label, path in (("val_bits", source), ("val_bits_exported", target)):
+            model, _ = model_from_checkpoint(path)
+            bits[label] = round(
+                evaluate_bits(model, prepared, val, chunk_frames=1, device=torch.device("cpu")), 4
+            )
+        saved = load_checkpoint(source)
+        rows.append(
+            {
+                "category": category,
+                "model": model_name,
+                "file": str(target.relative_to(out)),
+                "bytes": target.stat().st_size,
+                "step": saved.get("step"),
+                "train_config": saved.get("train_config"),
+                "val_clips": len(val),
+                **bits,
+                "export": export,
+            }
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "checkpoints.json").write_text(json.dumps(rows, indent=1))
+    return rows

@@ -1,0 +1,215 @@
+"""`manage.py demo` (what `make demo` runs): the whole mission on the embedded default, each step
+skipped when its output exists, so a second run starts the server within a minute.
+
+demo dataset → prepare → checkpoints (shipped in demo/checkpoints, or trained with TRAIN=1) →
+soundtracks of the test clips for the three models and the unconditional baseline → stimuli →
+the demo study (every task type), opened → a researcher account.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from generation.config import preset
+from generation.data import PreparedData
+from generation.prepare import PrepareConfig, SplitConfig, prepare
+from generation.sample import SampleConfig, sample_split
+from generation.synth.dataset import SynthConfig, build_dataset
+from generation.train import TrainConfig, model_config_for, train
+from studyapp import services
+from studyapp.models import Study
+from studyapp.study_spec import load_study_file
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
+MODELS = ("unconditional", "frame", "seq2seq", "flow")
+# The shipped checkpoints were trained on data prepared like this (README, "Demo").
+DEMO_PREPARE = PrepareConfig(frame_size=112)
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    root: Path = Path("data/demo")  # videos/, prepared/, runs/, samples/
+    checkpoints: Path = REPO / "demo" / "checkpoints"  # shipped: <category>/<model>.pt
+    study_file: Path = REPO / "demo" / "study.yaml"
+    synth: SynthConfig = field(default_factory=SynthConfig)
+    prepare: PrepareConfig = DEMO_PREPARE
+    train: bool = False  # True: train every model here instead of using the shipped checkpoints
+    train_preset: str = "small"
+    train_steps: int = 400
+    train_batch_size: int = 16
+    models: tuple[str, ...] = MODELS
+    sample_batch_size: int = 16
+    practice_per_category: int = 1
+    jobs: int = 2
+    username: str = "researcher"
+    progress: bool = True
+
+
+@dataclass
+class DemoResult:
+    study: Study
+    username: str
+    password: str | None  # only when the account was created by this run
+    steps: list[tuple[str, str, float]] = field(default_factory=list)  # (step, what happened, seconds)
+
+
+def _step(result_steps: list, name: str, run: Callable[[], str]) -> None:
+    started = time.perf_counter()
+    log.info("demo: %s …", name)
+    outcome = run()
+    seconds = time.perf_counter() - started
+    result_steps.append((name, outcome, seconds))
+    log.info("demo: %s — %s (%.1f s)", name, outcome, seconds)
+
+
+def _dataset(config: DemoConfig) -> str:
+    videos = config.root / "videos"
+    if (videos / "synth.json").exists():
+        return "exists"
+    report = build_dataset(config.synth, videos, jobs=config.jobs, progress=config.progress)
+    if report.failed:
+        raise RuntimeError(f"demo dataset: {len(report.failed)} clips failed: {report.failed[:3]}")
+    return f"{len(config.synth.categories) * config.synth.clips_per_category} clips written"
+
+
+def _prepared(config: DemoConfig) -> str:
+    out = config.root / "prepared"
+    if (out / "manifest.json").exists():
+        return "exists"
+    report = prepare(
+        config.root / "videos",
+        out,
+        config.prepare,
+        split=SplitConfig(),
+        jobs=config.jobs,
+        progress=config.progress,
+    )
+    if report.skipped:
+        log.warning("prepare skipped %d clips: %s", len(report.skipped), report.skipped[:3])
+    return f"{len(report.prepared)} clips prepared, {len(report.reused)} reused"
+
+
+def checkpoint_paths(config: DemoConfig) -> dict[tuple[str, str], Path]:
+    """(category, model) → the checkpoint the demo samples with."""
+    categories = PreparedData(config.root / "prepared").categories
+    paths = {}
+    for category in categories:
+        for model in config.models:
+            if config.train:
+                paths[category, model] = config.root / "runs" / category / model / "best.pt"
+            else:
+                paths[category, model] = config.checkpoints / category / f"{model}.pt"
+    return paths
+
+
+def _checkpoints(config: DemoConfig) -> str:
+    paths = checkpoint_paths(config)
+    if not config.train:
+        missing = [f"{c}/{m}" for (c, m), p in paths.items() if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"no shipped checkpoint for {', '.join(missing)} in {config.checkpoints}; "
+                "run `make demo TRAIN=1` to train them here"
+            )
+        return f"{len(paths)} shipped checkpoints"
+    data = PreparedData(config.root / "prepared")
+    trained = 0
+    for (category, model), path in paths.items():
+        if path.is_file() and _finished(path.parent, config.train_steps):
+            continue
+        model_config = model_config_for(data, preset(config.train_preset), model)
+        steps = TrainConfig(
+            category=category,
+            preset=config.train_preset,
+            steps=config.train_steps,
+            batch_size=config.train_batch_size,
+            val_every=max(1, config.train_steps // 2),
+        )
+        train(config.root / "prepared", config.root / "runs", model_config, steps, progress=config.progress)
+        trained += 1
+    return f"{trained} trained, {len(paths) - trained} already trained"
+
+
+def _finished(run: Path, steps: int) -> bool:
+    import torch
+
+    last = run / "last.pt"
+    return last.is_file() and torch.load(last, map_location="cpu", weights_only=True).get("step", 0) >= steps
+
+
+def _samples(config: DemoConfig) -> str:
+    written = 0
+    sample_config = SampleConfig(batch_size=config.sample_batch_size)
+    for (category, model), path in checkpoint_paths(config).items():
+        out = config.root / "samples" / model
+        before = len(list((out / category).glob("*.wav"))) if (out / category).is_dir() else 0
+        sample_split(
+            path, config.root / "prepared", out, split="test", category=category, config=sample_config,
+            device=None, progress=config.progress,
+        )  # fmt: skip
+        written += len(list((out / category).glob("*.wav"))) - before
+    return f"{written} soundtracks generated" if written else "all exist"
+
+
+def _stimuli(config: DemoConfig) -> str:
+    folders = [config.root / "samples" / model for model in config.models]
+    report = services.stimuli_import(
+        samples=folders, practice_per_category=config.practice_per_category, jobs=config.jobs,
+        progress=config.progress,
+    )  # fmt: skip
+    if report.problems:
+        raise RuntimeError("stimuli: " + "; ".join(report.problems[:5]))
+    return f"{report.rendered} rendered, {report.unchanged} unchanged"
+
+
+def _study(config: DemoConfig) -> tuple[str, Study]:
+    spec = load_study_file(config.study_file)
+    study = Study.objects.filter(slug=spec.slug).first()
+    if study is None:
+        study = services.study_create(spec=spec)
+        outcome = "created"
+    else:
+        outcome = "exists"
+    if study.status == Study.Status.DRAFT:
+        study = services.study_open(study=study)
+        outcome += ", opened"
+    return outcome, study
+
+
+def _researcher(config: DemoConfig) -> str | None:
+    users = get_user_model()
+    if users.objects.filter(username=config.username).exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    users.objects.create_superuser(config.username, f"{config.username}@localhost", password)
+    return password
+
+
+def run_demo(config: DemoConfig) -> DemoResult:
+    steps: list[tuple[str, str, float]] = []
+    _step(steps, "demo dataset", lambda: _dataset(config))
+    _step(steps, "prepare", lambda: _prepared(config))
+    _step(steps, "checkpoints", lambda: _checkpoints(config))
+    _step(steps, "soundtracks", lambda: _samples(config))
+    _step(steps, "stimuli", lambda: _stimuli(config))
+    holder: dict = {}
+
+    def study() -> str:
+        outcome, holder["study"] = _study(config)
+        return outcome
+
+    _step(steps, "study", study)
+    password = _researcher(config)
+    (config.root / "demo.json").write_text(
+        json.dumps({"study": holder["study"].slug, "steps": steps}, indent=1)
+    )
+    return DemoResult(holder["study"], config.username, password, steps)

@@ -28,15 +28,18 @@ $(INSTALLED): requirements.txt | $(PY)
 	$(UV) pip install --python $(PY) -r requirements.txt
 	@touch $@
 
+# The whole pipeline on the embedded default (studyapp/demo.py): every step reuses what exists, so a
+# second run reaches the server within a minute. TRAIN=1 trains the models here instead of using the
+# shipped checkpoints in demo/checkpoints (on the GPU when there is one).
 demo: $(INSTALLED)
-	$(PY) -m generation.synth --out $(DEMO_DIR)/videos
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py demo --root $(DEMO_DIR) --host $(HOST):$(PORT) $(if $(TRAIN),--train)
 	@$(MAKE) --no-print-directory serve
 
 serve: $(INSTALLED)
 	@echo "vis2sound is serving at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; Ctrl-C stops)"
-	@echo "No admin account yet? $(PY) manage.py createsuperuser"
+	@echo "Another admin account: $(PY) manage.py createsuperuser"
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: $(INSTALLED)

@@ -20,6 +20,8 @@ def export_runs(runs: Path, data: Path, out: Path, *, progress: bool = True) -> 
     sources = sorted(runs.glob("*/*/best.pt"))
     if not sources:
         raise ValueError(f"{runs}: no <category>/<model>/best.pt to export; train first")
+    manifest = json.loads((data / "manifest.json").read_text())
+    features = manifest.get("feature_extractor", {}).get("weights", {}).get("name", "unknown")
     rows = []
     for source in tqdm(sources, desc="export", disable=not progress):
         category, model_name = source.parent.parent.name, source.parent.name
@@ -42,6 +44,7 @@ def export_runs(runs: Path, data: Path, out: Path, *, progress: bool = True) -> 
                 "step": saved.get("step"),
                 "train_config": saved.get("train_config"),
                 "val_clips": len(val),
+                "vgg_weights": features,
                 **bits,
                 "export": export,
             }

@@ -120,6 +120,7 @@ def _checkpoints(config: DemoConfig) -> str:
                 f"no shipped checkpoint for {', '.join(missing)} in {config.checkpoints}; "
                 "run `make demo TRAIN=1` to train them here"
             )
+        _warn_if_features_differ(config)
         return f"{len(paths)} shipped checkpoints"
     data = PreparedData(config.root / "prepared")
     trained = 0
@@ -137,6 +138,23 @@ def _checkpoints(config: DemoConfig) -> str:
         train(config.root / "prepared", config.root / "runs", model_config, steps, progress=config.progress)
         trained += 1
     return f"{trained} trained, {len(paths) - trained} already trained"
+
+
+def _warn_if_features_differ(config: DemoConfig) -> None:
+    """The shipped models were trained on features of one VGG19 (demo/checkpoints/checkpoints.json);
+    data prepared with other weights (say, ImageNet's, where they can be downloaded) does not suit them."""
+    made = config.checkpoints / "checkpoints.json"
+    manifest = json.loads((config.root / "prepared" / "manifest.json").read_text())
+    here = manifest.get("feature_extractor", {}).get("weights", {}).get("name", "unknown")
+    shipped = {row.get("vgg_weights") for row in json.loads(made.read_text())} if made.is_file() else set()
+    if shipped and here not in shipped:
+        log.warning(
+            "!!!!! the shipped checkpoints were trained on %s VGG19 features, but %s was prepared with %s: "
+            "their soundtracks will be poor; run `make demo TRAIN=1` to train on these features !!!!!",
+            ", ".join(sorted(shipped)),
+            config.root / "prepared",
+            here,
+        )
 
 
 def _finished(run: Path, steps: int) -> bool:

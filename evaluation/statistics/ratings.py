@@ -104,6 +104,8 @@ def pairwise_wilcoxon(wide: pd.DataFrame) -> pd.DataFrame:
                 p = float(stats.wilcoxon(wide[a], wide[b], zero_method="wilcox").pvalue)
             ranks = stats.rankdata(np.abs(nonzero))
             r = float((ranks[nonzero > 0].sum() - ranks[nonzero < 0].sum()) / ranks.sum())
+        if len(diff) == 0:  # nobody judged both: nothing to compare
+            continue
         sd = diff.std(ddof=1) if len(diff) > 1 else float("nan")
         rows.append(
             {

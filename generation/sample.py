@@ -377,6 +377,7 @@ def sample_split(
         "clips": [
             {
                 "clip_id": r.clip_id,
+                "category": category,
                 "wav": f"{category}/{r.clip_id}.wav",
                 "mp4": f"{category}/{r.clip_id}.mp4",
                 "source": r.source,
@@ -386,5 +387,31 @@ def sample_split(
             for r in records
         ],
     }
-    (out / "samples.json").write_text(json.dumps(summary, indent=1))
+    _write_listing(out / "samples.json", summary)
     return summary
+
+
+def _write_listing(path: Path, summary: dict) -> None:
+    """One listing per output folder, for every category sampled into it: this category's entries
+    replace its earlier ones, other categories' stay. A folder holds one model's soundtracks."""
+    clips = summary["clips"]
+    if path.exists():
+        earlier = json.loads(path.read_text())
+        if earlier.get("model") != summary["model"]:
+            raise ValueError(
+                f"{path} lists {earlier.get('model')!r} soundtracks, not {summary['model']!r}: "
+                "give each model its own --out folder"
+            )
+        kept = [
+            c
+            for c in earlier.get("clips", [])
+            if c.get("category", earlier.get("category")) != summary["category"]
+        ]
+        for c in kept:
+            c.setdefault("category", earlier.get("category"))
+        clips = kept + clips
+    merged = {k: v for k, v in summary.items() if k not in ("category", "checkpoint")} | {"clips": clips}
+    merged["categories"] = sorted({c["category"] for c in clips})
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(merged, indent=1))
+    os.replace(temporary, path)

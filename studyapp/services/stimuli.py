@@ -198,7 +198,7 @@ def _from_samples(
     listing = folder / "samples.json"
     try:
         summary = json.loads(listing.read_text())
-        entries, category, model = summary["clips"], summary["category"], summary["model"]
+        entries, model = summary["clips"], summary["model"]
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
         report.problems.append(
             f"{listing}: not the output of `python -m generation sample` ({error}); "
@@ -219,7 +219,7 @@ def _from_samples(
         source = Path(entry["source"])
         clip = _clip(
             clip_id=entry["clip_id"],
-            category=category,
+            category=entry.get("category") or summary["category"],  # older listings: one category
             source=str(source.resolve()),
             start=float(entry.get("start", 0.0)),
             duration=float(entry["duration"]),

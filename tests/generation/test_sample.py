@@ -101,13 +101,18 @@ def test_sample_command_writes_a_wav_and_an_mp4_per_clip_and_resumes(prepared, t
     assert audio.shape == (record.valid_samples,)
     assert decode_frames(wav.with_suffix(".mp4"), fps=15.625, size=32).shape[0] == record.num_frames
     summary = json.loads((tmp_path / "a" / "samples.json").read_text())
-    assert (summary["category"], summary["model"], len(summary["clips"])) == ("drum", "frame", 1)
+    assert (summary["categories"], summary["model"], len(summary["clips"])) == (["drum"], "frame", 1)
 
     assert generation_main([*args, "--out", str(tmp_path / "b")]) == 0
     assert wav.read_bytes() == (tmp_path / "b" / "drum" / wav.name).read_bytes()  # same seed, same audio
     before = wav.stat().st_mtime_ns
     assert generation_main([*args, "--out", str(tmp_path / "a")]) == 0
     assert wav.stat().st_mtime_ns == before  # finished clips are skipped
+    # Another category sampled into the same folder joins the listing instead of replacing it.
+    assert generation_main([*args, "--category", "fireworks", "--out", str(tmp_path / "a")]) == 0
+    summary = json.loads((tmp_path / "a" / "samples.json").read_text())
+    assert summary["categories"] == ["drum", "fireworks"]
+    assert sorted(c["category"] for c in summary["clips"]) == ["drum", "fireworks"]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA: the graph-captured step")

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from generation.synth.dataset import SynthConfig
 from studyapp.demo import MODELS, DemoConfig, run_demo
-from studyapp.models import Participant, Stimulus, Study, System
+from studyapp.models import Clip, Participant, Stimulus, Study, System
 from studyapp.study_spec import load_study_file
 from tests.conftest import TINY_PREPARE
 
@@ -61,6 +61,9 @@ def test_demo_pipeline_at_a_tiny_size(tmp_path, capsys) -> None:
     assert {t.type for t in first.study.tasks.all()} == {"turing_2afc", "turing_single", "sync_rating",
                                                          "fidelity_rating", "ranking"}  # fmt: skip
     stimuli = Stimulus.objects.count()
+    # Every category's test clips: 3 per category, real + 3 anchors + 4 models each.
+    assert set(Clip.objects.values_list("category", flat=True)) == {"drum", "fireworks"}
+    assert stimuli == Clip.objects.count() * (4 + len(MODELS))
 
     again = run_demo(config)  # a second run reuses every step's output
     outcomes = {name: outcome for name, outcome, _ in again.steps}

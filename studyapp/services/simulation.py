@@ -3,7 +3,7 @@ through the same services as people (registration, headphone check, every trial,
 exclusion rule) and are flagged `simulated` everywhere: database, exports, reports.
 
 The rater model: every soundtrack has a latent quality q in [0, 1] (its system's, by default 1 for
-real and 0.5 for any other; anchors 0.05). A rater has a discrimination k, a rating bias b and a
+real and 0.5 for any other; anchors 0). A rater has a discrimination k, a rating bias b and a
 response criterion c; a share of raters is careless and answers at random, quickly.
 - 2AFC: P(choose the real one) = σ(k·(q_real − q_other));
 - single stimulus: P("real") = σ(k·(q − 0.5) + c);
@@ -30,13 +30,13 @@ from studyapp.services.participants import (
     response_record,
 )
 
-ANCHOR_QUALITY = 0.05
+ANCHOR_QUALITY = 0.0
 
 
 @dataclass(frozen=True)
 class RaterModel:
     quality: dict[str, float] = field(default_factory=dict)  # system name -> q; default real 1, others .5
-    discrimination: float = 4.0  # mean k
+    discrimination: float = 6.0  # mean k
     discrimination_sd: float = 1.5
     bias_sd: float = 0.5  # rating offset between raters
     noise: float = 0.7  # rating noise within a rater

@@ -6,10 +6,10 @@ import os
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from studyapp import exports
-from studyapp.models import Study
+from studyapp.management.study_lookup import study_or_error
 
 
 class Command(BaseCommand):
@@ -26,10 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--include-excluded", action="store_true")
 
     def handle(self, *args, **options) -> None:
-        study = Study.objects.filter(slug=options["study"]).first()
-        if study is None:
-            known = ", ".join(Study.objects.values_list("slug", flat=True)) or "none"
-            raise CommandError(f"no study {options['study']!r} (studies: {known})")
+        study = study_or_error(options["study"])
         fmt, include = options["format"], options["include_excluded"]
         out = options["out"] or f"{study.slug}-results.{fmt}"
         if fmt == "json":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from studyapp.management.study_lookup import study_or_error
 from studyapp.models import Study
 from studyapp.services.simulation import RaterModel, study_simulate
 
@@ -40,9 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args, **options) -> None:
-        study = Study.objects.filter(slug=options["study"]).first()
-        if study is None:
-            raise CommandError(f"no study {options['study']!r}")
+        study = study_or_error(options["study"])
         if study.status != Study.Status.OPEN:
             raise CommandError(f"study {study.slug!r} is {study.status}: open it first")
         model = RaterModel(

@@ -8,7 +8,7 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from studyapp import reports
-from studyapp.models import Study
+from studyapp.management.study_lookup import study_or_error
 
 
 class Command(BaseCommand):
@@ -23,10 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--metrics", help="CSV written by `python -m evaluation metrics`, shown beside")
 
     def handle(self, *args, **options) -> None:
-        study = Study.objects.filter(slug=options["study"]).first()
-        if study is None:
-            known = ", ".join(Study.objects.values_list("slug", flat=True)) or "none"
-            raise CommandError(f"no study {options['study']!r} (studies: {known})")
+        study = study_or_error(options["study"])
         metrics = None
         if options["metrics"]:
             if not Path(options["metrics"]).is_file():

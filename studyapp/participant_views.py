@@ -30,6 +30,10 @@ def _session_key(study: Study) -> str:
     return f"vis2sound.participant.{study.pk}"
 
 
+def _turk_key(study: Study) -> str:
+    return f"{_session_key(study)}.turk"  # where MTurk's submit host waits for the end
+
+
 def _participant(request: HttpRequest, study: Study) -> Participant | None:
     public_id = request.session.get(_session_key(study))
     if not public_id:
@@ -110,7 +114,7 @@ def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
         return render(
             request, "studyapp/participant/questionnaire.html", {**context, "form": QuestionnaireForm()}
         )
-    done = presentation.completion(study, participant, request.session.get(f"{_session_key(study)}.turk", ""))
+    done = presentation.completion(study, participant, request.session.get(_turk_key(study), ""))
     return render(request, "studyapp/participant/complete.html", {**context, "completion": done})
 
 
@@ -138,7 +142,7 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
         return _message(request, study, str(error), status=error.status)
     request.session.cycle_key()  # a fresh session id at the start of participation
     request.session[_session_key(study)] = participant.public_id
-    request.session[f"{_session_key(study)}.turk"] = hidden["turkSubmitTo"][:200]
+    request.session[_turk_key(study)] = hidden["turkSubmitTo"][:200]
     return redirect("participant-entry", slug=slug)
 
 

@@ -145,11 +145,10 @@ class Completion:
 
 def completion(study: Study, participant: Participant, turk_submit_to: str = "") -> Completion:
     code = study.completion_code
-    if participant.mturk_assignment_id and mturk_submit_url(turk_submit_to):
+    submit_url = mturk_submit_url(turk_submit_to)
+    if participant.mturk_assignment_id and submit_url:
         return Completion(
-            code,
-            mturk_submit_url=mturk_submit_url(turk_submit_to),
-            mturk_assignment_id=participant.mturk_assignment_id,
+            code, mturk_submit_url=submit_url, mturk_assignment_id=participant.mturk_assignment_id
         )
     if study.completion_url:
         return Completion(code, redirect_url=study.completion_url)

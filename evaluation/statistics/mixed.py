@@ -22,8 +22,9 @@ from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 VC = {"participant": "0 + C(participant)", "clip": "0 + C(clip)"}
 
 
-def _terms(names: list[str], reference: str) -> list[str]:
-    return [f"C(system, Treatment('{reference}'))[T.{n}]" for n in names]
+def _term(system: str, reference: str) -> str:
+    """The name statsmodels gives the treatment-coded coefficient of `system`."""
+    return f"C(system, Treatment('{reference}'))[T.{system}]"
 
 
 def logistic_system_effects(table: pd.DataFrame, outcome: str, reference: str) -> pd.DataFrame:
@@ -38,7 +39,7 @@ def logistic_system_effects(table: pd.DataFrame, outcome: str, reference: str) -
     names = list(model.exog_names)
     rows = []
     for system in sorted(set(data["system"]) - {reference}):
-        term = _terms([system], reference)[0]
+        term = _term(system, reference)
         if term not in names:
             continue
         i = names.index(term)
@@ -69,7 +70,7 @@ def linear_system_effects(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     ci = fit.conf_int()
     rows = []
     for system in sorted(set(data["system"]) - {reference}):
-        term = _terms([system], reference)[0]
+        term = _term(system, reference)
         if term not in fit.params.index:
             continue
         rows.append(

@@ -1,6 +1,13 @@
 """`python -m generation COMMAND`: the generation pipeline from the command line.
 
-prepare   videos (a <category>/<clip>.mp4 folder or a CSV) -> training shards + manifest.json
+prepare     videos (a <category>/<clip>.mp4 folder or a CSV) -> training shards + manifest.json
+train       SampleRNN models, one per category and conditioning (resumes; DDP under torchrun)
+train-flow  pre-train the flow-based model's temporal ConvNet (else done on first use by train)
+sample      soundtracks (wav) for a split's clips, listed in OUT/samples.json
+export      small int8/fp16 inference checkpoints of every best.pt in a runs folder
+
+The options of prepare, train and sample come from their config dataclasses (PrepareConfig,
+SplitConfig, TrainConfig, SampleConfig), where each field's help is declared.
 """
 
 from __future__ import annotations
@@ -14,15 +21,18 @@ from pathlib import Path
 
 import torch
 
-from generation.config import CONDITIONINGS, FLOW, PRESETS, preset
-from generation.data import PreparedData
-from generation.flow import METHODS, RAFT
+from generation.checkpoint import FLOW_ENCODER, save_checkpoint
+from generation.config import CONDITIONINGS, DIS, FLOW, RAFT, PrepareConfig, SplitConfig, preset
 from generation.flow_encoder import FlowEncoderConfig
-from generation.prepare import PAD, SKIP, PrepareConfig, SplitConfig, prepare
+from generation.options import add_config_options, config_from_args
+from generation.prepare import prepare
+from generation.prepared import PreparedData
 from generation.quantize import LINEAR, SCHEMES
 from generation.sample import SampleConfig, sample_split
 from generation.train import TrainConfig, conditionings_for, model_config_for, train
 from generation.train_flow import FLOW_ENCODER_FILE, pretrain_flow_encoder
+
+FLOW_COMPUTE_SIZE = {DIS: 112, RAFT: 128}  # RAFT needs at least 128
 
 
 def _add_prepare(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +42,6 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
         description="Decode videos into per-clip shards: 16 kHz audio, VGG19 fc6 "
         "features per frame and optical flow, plus manifest.json with a stratified split.",
     )
-    defaults = PrepareConfig()
     parser.add_argument(
         "--videos",
         type=Path,
@@ -41,59 +50,18 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder for shards and manifest.json")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="decoding processes")
-    parser.add_argument(
-        "--frame-size",
-        type=int,
-        default=defaults.frame_size,
-        help=f"square frame size fed to VGG19 (default {defaults.frame_size})",
+    add_config_options(
+        parser,
+        PrepareConfig,
+        exclude=("feature_dim",),
+        flags={"flow_method": "--flow"},
+        defaults={"flow_compute_size": None},  # chosen by the flow method
     )
-    parser.add_argument(
-        "--samples-per-frame",
-        type=int,
-        default=defaults.samples_per_frame,
-        help=f"audio samples per video frame; fps = 16000 / this (default {defaults.samples_per_frame})",
-    )
-    parser.add_argument(
-        "--max-seconds",
-        type=float,
-        default=defaults.max_seconds,
-        help=f"cut longer clips (default {defaults.max_seconds:g})",
-    )
-    parser.add_argument(
-        "--min-seconds",
-        type=float,
-        default=defaults.min_seconds,
-        help=f"skip shorter clips (default {defaults.min_seconds:g})",
-    )
-    parser.add_argument(
-        "--clip-seconds",
-        type=float,
-        default=None,
-        help="make every clip exactly this long (default: each keeps min(max, its length))",
-    )
-    parser.add_argument(
-        "--short-clips",
-        choices=(PAD, SKIP),
-        default=SKIP,
-        help="with --clip-seconds: pad shorter clips with silence, or skip them (default)",
-    )
-    parser.add_argument(
-        "--flow",
-        choices=METHODS,
-        default=defaults.flow_method,
-        help="optical flow: OpenCV DIS (default) or torchvision RAFT (needs its weights)",
-    )
-    parser.add_argument(
-        "--flow-compute-size",
-        type=int,
-        default=None,
-        help="frame size the flow is computed at (default 112 for DIS, 128 for RAFT)",
-    )
-    parser.add_argument(
-        "--flow-size",
-        type=int,
-        default=defaults.flow_size,
-        help=f"stored flow resolution (default {defaults.flow_size})",
+    add_config_options(
+        parser,
+        SplitConfig,
+        flags={"seed": "--split-seed"},
+        dest_prefix="split_",
     )
     parser.add_argument(
         "--vgg-weights",
@@ -104,9 +72,6 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--raft-weights", type=Path, default=None, help="RAFT-small state dict for --flow raft"
     )
-    parser.add_argument("--split-seed", type=int, default=0)
-    parser.add_argument("--val-ratio", type=float, default=0.1)
-    parser.add_argument("--test-ratio", type=float, default=0.1)
     parser.add_argument(
         "--device", default=None, help="torch device for VGG19/RAFT (default: cuda if available)"
     )
@@ -114,18 +79,12 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_prepare(args: argparse.Namespace) -> int:
-    config = PrepareConfig(
-        samples_per_frame=args.samples_per_frame,
-        frame_size=args.frame_size,
-        max_seconds=args.max_seconds,
-        min_seconds=args.min_seconds,
-        clip_seconds=args.clip_seconds,
-        short_clips=args.short_clips,
-        flow_method=args.flow,
-        flow_size=args.flow_size,
-        flow_compute_size=args.flow_compute_size or (128 if args.flow == RAFT else 112),
+    config = config_from_args(
+        PrepareConfig,
+        args,
+        flow_compute_size=args.flow_compute_size or FLOW_COMPUTE_SIZE[args.flow_method],
     )
-    split = SplitConfig(seed=args.split_seed, val_ratio=args.val_ratio, test_ratio=args.test_ratio)
+    split = config_from_args(SplitConfig, args, dest_prefix="split_")
     started = time.perf_counter()
     report = prepare(
         args.videos,
@@ -154,26 +113,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         description="Train with truncated BPTT; rerun the same command to resume exactly. "
         "Under torchrun it trains data-parallel on every process.",
     )
-    defaults = TrainConfig(category="")
     parser.add_argument("--data", type=Path, required=True, help="folder written by `generation prepare`")
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="output: RUNS/<category>/<model>/")
-    parser.add_argument("--category", required=True, help="a category of the data, or all")
     parser.add_argument("--model", default="flow", help=f"{', '.join(CONDITIONINGS)}, or all")
-    parser.add_argument("--preset", default=defaults.preset, help=f"one of {', '.join(sorted(PRESETS))}")
-    parser.add_argument("--steps", type=int, default=defaults.steps)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument(
-        "--chunk-frames",
-        type=int,
-        default=defaults.chunk_frames,
-        help="truncated-BPTT chunk in video frames (default 1 = 1024 samples)",
-    )
-    parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--grad-clip", type=float, default=defaults.grad_clip)
-    parser.add_argument("--val-every", type=int, default=defaults.val_every)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    add_config_options(parser, TrainConfig)
     parser.add_argument("--quantization", choices=SCHEMES, default=LINEAR)
-    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument("--device", default=None, help="default: cuda (this process's GPU) if available")
     parser.add_argument(
         "--flow-encoder",
@@ -192,23 +136,11 @@ def _run_train(args: argparse.Namespace) -> int:
     base = preset(args.preset, quantization=args.quantization)
     for category in categories:
         for conditioning in conditionings_for(args.model):
-            config = TrainConfig(
-                category=category,
-                preset=args.preset,
-                steps=args.steps,
-                batch_size=args.batch_size,
-                chunk_frames=args.chunk_frames,
-                lr=args.lr,
-                grad_clip=args.grad_clip,
-                val_every=args.val_every,
-                seed=args.seed,
-                compile=args.compile,
-            )
             result = train(
                 args.data,
                 args.runs,
                 model_config_for(data, base, conditioning),
-                config,
+                config_from_args(TrainConfig, args, category=category),
                 device=args.device,
                 flow_encoder=args.flow_encoder,
             )
@@ -237,8 +169,7 @@ def _run_train_flow(args: argparse.Namespace) -> int:
         config.flow_stack, config.flow_size, config.flow_channels, config.flow_feature_dim
     )
     checkpoint = pretrain_flow_encoder(data, encoder_config, steps=args.steps, device=args.device)
-    args.runs.mkdir(parents=True, exist_ok=True)
-    torch.save(checkpoint, args.runs / FLOW_ENCODER_FILE)
+    save_checkpoint(args.runs / FLOW_ENCODER_FILE, checkpoint, kind=FLOW_ENCODER)
     print(
         f"flow encoder: validation accuracy {checkpoint['val_accuracy']:.3f} over "
         f"{len(checkpoint['categories'])} categories -> {args.runs / FLOW_ENCODER_FILE}"
@@ -252,26 +183,27 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, required=True, help="the prepared data the clips come from")
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--category", default=None, help="default: the checkpoint's category")
-    parser.add_argument("--out", type=Path, required=True, help="writes OUT/<category>/<clip>.wav/.mp4")
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=16, help="clips generated together")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="writes OUT/<category>/<clip>.wav, OUT/samples.json"
+    )
+    add_config_options(parser, SampleConfig)
     parser.add_argument("--device", default=None)
     parser.set_defaults(run=_run_sample)
 
 
 def _run_sample(args: argparse.Namespace) -> int:
-    config = SampleConfig(temperature=args.temperature, seed=args.seed, batch_size=args.batch_size)
-    summary = sample_split(
+    listing = sample_split(
         args.checkpoint,
         args.data,
         args.out,
         split=args.split,
         category=args.category,
-        config=config,
+        config=config_from_args(SampleConfig, args),
         device=args.device,
     )
-    print(f"{len(summary['clips'])} soundtracks of {summary['category']} ({summary['model']}) -> {args.out}")
+    print(
+        f"{len(listing.clips)} soundtracks of {', '.join(listing.categories)} ({listing.model}) -> {args.out}"
+    )
     return 0
 
 

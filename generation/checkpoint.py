@@ -1,39 +1,71 @@
-"""Self-describing checkpoints: weights, optimiser, step, best validation NLL, the configs, the data
-stream's position and the carried hidden state, and a format version. The model is rebuilt from the
-stored config. Written to a temporary file and renamed, so a crash never leaves a half-written one.
+"""Every checkpoint this project writes, read and written only here. Each is self-describing: a
+`kind` and that kind's format version, checked on load, and what rebuilds it (configs):
 
-`export_for_inference` makes the small checkpoints the repository ships: weights only (no optimiser,
-data position or hidden state), large matrices as int8 with a float scale per output row, the rest
-fp16; `model_from_checkpoint` reads both kinds."""
+- SampleRNN (training and inference): weights, optimiser, step, best validation NLL, the configs,
+  the data stream's position and the carried hidden state; the model is rebuilt from its stored config;
+- the flow encoder (`FlowEncoder.export()` plus how it was pre-trained);
+- the audio classifier of the objective metrics (evaluation.metrics.classifier).
+
+Written through `generation.atomic`, so a crash never leaves a half-written one; loaded with
+`weights_only=True`. `export_for_inference` makes the small checkpoints the repository ships: weights
+only (no optimiser, data position or hidden state), large matrices as int8 with a float scale per
+output row, the rest fp16; `model_from_checkpoint` reads both kinds."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from pathlib import Path
 
 import torch
 
+from generation.atomic import atomic_path
 from generation.config import ModelConfig
 from generation.model import SampleRNN
 
-FORMAT = 1
+SAMPLERNN = "vis2sound.samplernn"
+FLOW_ENCODER = "vis2sound.flow-encoder"
+AUDIO_CLASSIFIER = "vis2sound.audio-classifier"
+FORMATS = {SAMPLERNN: 1, FLOW_ENCODER: 1, AUDIO_CLASSIFIER: 1}  # bump a kind's number when it changes
+FORMAT = FORMATS[SAMPLERNN]
 
 
-def save_checkpoint(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save({"format": FORMAT} | payload, temporary)
-    os.replace(temporary, path)
+def save_checkpoint(path: Path | str, payload: dict, *, kind: str = SAMPLERNN) -> None:
+    with atomic_path(path) as temporary:
+        torch.save({"kind": kind, "format": FORMATS[kind]} | payload, temporary)
 
 
-def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict:
+def load_checkpoint(
+    path: Path | str, map_location: str | torch.device = "cpu", *, kind: str = SAMPLERNN
+) -> dict:
+    """The payload of a checkpoint of ``kind``, its format version checked; errors name the file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} not found")
     payload = torch.load(path, map_location=map_location, weights_only=True)
-    if payload.get("format") != FORMAT:
-        raise ValueError(f"{path}: checkpoint format {payload.get('format')}, this version reads {FORMAT}")
+    # SampleRNN checkpoints of format 1 were written before kinds existed.
+    found = payload.get("kind", SAMPLERNN if "model_config" in payload else None)
+    if found != kind:
+        raise ValueError(f"{path}: a {found or 'foreign'} checkpoint, expected a {kind} one")
+    if payload.get("format") != FORMATS[kind]:
+        raise ValueError(
+            f"{path}: {kind} checkpoint format {payload.get('format')}, this version reads {FORMATS[kind]}"
+        )
+    return payload
+
+
+def load_flow_encoder_weights(path: Path | str) -> dict:
+    """A flow encoder pre-trained here (a checkpoint of its kind), or weights trained elsewhere in the
+    layout of `FlowEncoder.export()`: {"config": {...}, "state_dict": {...}}."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"flow encoder {path}: no such file")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if "kind" in payload:
+        return load_checkpoint(path, kind=FLOW_ENCODER)
+    if not {"config", "state_dict"} <= set(payload):
+        raise ValueError(
+            f"{path}: not flow encoder weights; expected the layout of FlowEncoder.export(), "
+            '{"config": {...}, "state_dict": {...}}'
+        )
     return payload
 
 
@@ -88,7 +120,3 @@ def export_for_inference(source: Path | str, target: Path | str) -> dict:
     light = {k: payload[k] for k in INFERENCE_KEYS if k in payload}
     save_checkpoint(Path(target), light | {"model": plain, "model_int8": packed, "export": export})
     return export
-
-
-def config_dict(config: object) -> dict:
-    return dataclasses.asdict(config)

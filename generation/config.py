@@ -1,13 +1,88 @@
-"""Model configuration: one dataclass where the rates line up, checked when it is built, and presets."""
+"""Configuration: the dataclasses where the rates line up, each checked when it is built — data
+preparation (PrepareConfig, SplitConfig) and the model (ModelConfig, with its presets). Plain values
+only: importing this module loads neither OpenCV nor torchvision."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from generation import SAMPLE_RATE, SAMPLES_PER_FRAME
-from generation.features import FC6_DIM
+from generation.options import option
 from generation.quantize import LINEAR, SCHEMES
+
+FC6_DIM = 4096  # VGG19's fc6, the per-frame visual feature
+DIS = "dis"  # optical flow by OpenCV's DIS (CPU, no weights)
+RAFT = "raft"  # optical flow by torchvision's RAFT (small)
+FLOW_METHODS = (DIS, RAFT)
+PAD = "pad"  # short clips are padded (silence, last frame held)
+SKIP = "skip"  # short clips are skipped
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    sample_rate: int = option(SAMPLE_RATE, "audio sample rate in Hz")
+    samples_per_frame: int = option(SAMPLES_PER_FRAME, "audio samples per video frame; fps = rate / this")
+    frame_size: int = option(224, "frames resized (short side) and centre-cropped to this square for VGG19")
+    max_seconds: float = option(10.0, "cut longer clips")
+    min_seconds: float = option(1.0, "skip shorter clips")
+    clip_seconds: float | None = option(
+        None, "make every clip exactly this long (default: each keeps min(max, its length))"
+    )
+    short_clips: str = option(
+        SKIP,
+        "with --clip-seconds: pad shorter clips (silence, last frame held) or skip them",
+        choices=(PAD, SKIP),
+    )
+    flow_method: str = option(
+        DIS, "optical flow: OpenCV DIS, or torchvision RAFT (needs its weights)", choices=FLOW_METHODS
+    )
+    flow_compute_size: int = option(112, "frame size the flow is computed at (RAFT: at least 128)")
+    flow_size: int = option(56, "stored flow resolution")
+    feature_dim: int = FC6_DIM
+
+    def __post_init__(self) -> None:
+        if self.samples_per_frame <= 0 or self.sample_rate % 2:
+            raise ValueError("samples_per_frame must be positive and sample_rate even")
+        if self.short_clips not in (PAD, SKIP):
+            raise ValueError(f"short_clips must be {PAD!r} or {SKIP!r}, got {self.short_clips!r}")
+        if self.flow_method not in FLOW_METHODS:
+            raise ValueError(f"flow method must be one of {FLOW_METHODS}, got {self.flow_method!r}")
+        if not 0 < self.min_seconds <= self.max_seconds:
+            raise ValueError(
+                f"need 0 < min_seconds <= max_seconds, got {self.min_seconds}, {self.max_seconds}"
+            )
+        if self.flow_method == RAFT and (self.flow_compute_size < 128 or self.flow_compute_size % 8):
+            raise ValueError(
+                f"RAFT needs a flow compute size of at least 128, divisible by 8; "
+                f"got {self.flow_compute_size}"
+            )
+        if self.clip_seconds is not None and self.clip_seconds < self.min_seconds:
+            raise ValueError(f"clip_seconds ({self.clip_seconds}) is below min_seconds ({self.min_seconds})")
+
+    @property
+    def fps(self) -> float:
+        return self.sample_rate / self.samples_per_frame
+
+    def frames_for(self, seconds: float) -> int:
+        # A hair of tolerance: 4.0 s at 15.625 fps is 62.5 frames, but 3.9999999 must not lose one.
+        return math.floor(seconds * self.fps + 1e-6)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    seed: int = option(0, "seed of the stratified train/val/test split")
+    val_ratio: float = option(0.1, "share of each category's clips for validation")
+    test_ratio: float = option(0.1, "share of each category's clips for testing")
+
+    def __post_init__(self) -> None:
+        if self.val_ratio < 0 or self.test_ratio < 0 or self.val_ratio + self.test_ratio >= 1:
+            raise ValueError(
+                f"split ratios must be >= 0 and leave some training clips: "
+                f"val {self.val_ratio}, test {self.test_ratio}"
+            )
+
 
 UNCONDITIONAL = "unconditional"
 FRAME = "frame"  # frame-to-frame: per-frame fc6 added to the coarsest tier's input

@@ -1,4 +1,4 @@
-"""Reading prepared data for training: the manifest, the shards, and truncated-BPTT batches.
+"""Training batches from prepared data (read by `generation.prepared`): truncated-BPTT batches.
 
 A truncated-BPTT batch holds B parallel streams. Each stream walks through one clip chunk by chunk,
 so the model can carry its hidden state from one batch to the next; when a clip ends, the stream
@@ -9,89 +9,15 @@ samples [k·C, (k+1)·C) and exactly frames [k·C/spf, (k+1)·C/spf).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from generation.prepare import MANIFEST, SHARD_FORMAT, PrepareConfig
+from generation.config import PrepareConfig
+from generation.prepared import ClipRecord, PreparedData, Shard
 from generation.quantize import LINEAR, quantize
-
-
-@dataclass(frozen=True)
-class ClipRecord:
-    clip_id: str
-    category: str
-    split: str
-    shard: str
-    num_frames: int
-    num_samples: int
-    valid_samples: int
-    source: str = ""  # the video it was cut from
-    start: float = 0.0  # seconds into the source
-
-
-@dataclass
-class Shard:
-    record: ClipRecord
-    audio: torch.Tensor  # (num_samples,) float32 in [-1, 1]
-    features: torch.Tensor  # (num_frames, feature_dim) float16
-    flow: torch.Tensor  # (num_frames, 2, F, F) float16
-
-
-class PreparedData:
-    """A folder written by `generation prepare`: its config, its clips, and their shards."""
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-        manifest_path = self.root / MANIFEST
-        if not manifest_path.exists():
-            raise FileNotFoundError(f"{manifest_path} not found: run `python -m generation prepare` first")
-        self.manifest = json.loads(manifest_path.read_text())
-        if self.manifest.get("format") != SHARD_FORMAT:
-            raise ValueError(
-                f"{manifest_path}: format {self.manifest.get('format')}, expected {SHARD_FORMAT}; "
-                "prepare the data again with this version"
-            )
-        self.config = PrepareConfig(**self.manifest["config"])
-        fields = ClipRecord.__dataclass_fields__
-        self.records = [
-            ClipRecord(**{k: v for k, v in c.items() if k in fields}) for c in self.manifest["clips"]
-        ]
-
-    @property
-    def categories(self) -> list[str]:
-        return sorted({r.category for r in self.records})
-
-    def clips(self, *, split: str | None = None, category: str | None = None) -> list[ClipRecord]:
-        return [
-            r
-            for r in self.records
-            if (split is None or r.split == split) and (category is None or r.category == category)
-        ]
-
-    def load(self, record: ClipRecord) -> Shard:
-        """The clip's tensors, with their shapes checked against the config."""
-        path = self.root / record.shard
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-        shard = Shard(record, raw["audio"], raw["features"], raw["flow"])
-        config, t = self.config, record.num_frames
-        expected = {
-            "audio": (t * config.samples_per_frame,),
-            "features": (t, config.feature_dim),
-            "flow": (t, 2, config.flow_size, config.flow_size),
-        }
-        for name, shape in expected.items():
-            actual = tuple(getattr(shard, name).shape)
-            if actual != shape:
-                raise ValueError(
-                    f"{path}: {name} has shape {actual}, the manifest's config implies {shape}; "
-                    "the shard is from another preparation — prepare again"
-                )
-        return shard
 
 
 @dataclass

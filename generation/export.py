@@ -10,8 +10,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from generation.atomic import write_text_atomic
 from generation.checkpoint import export_for_inference, load_checkpoint, model_from_checkpoint
-from generation.data import PreparedData
+from generation.prepared import PreparedData
 from generation.train import evaluate_bits
 
 
@@ -20,8 +21,7 @@ def export_runs(runs: Path, data: Path, out: Path, *, progress: bool = True) -> 
     sources = sorted(runs.glob("*/*/best.pt"))
     if not sources:
         raise ValueError(f"{runs}: no <category>/<model>/best.pt to export; train first")
-    manifest = json.loads((data / "manifest.json").read_text())
-    features = manifest.get("feature_extractor", {}).get("weights", {}).get("name", "unknown")
+    features = prepared.feature_weights
     rows = []
     for source in tqdm(sources, desc="export", disable=not progress):
         category, model_name = source.parent.parent.name, source.parent.name
@@ -50,5 +50,5 @@ def export_runs(runs: Path, data: Path, out: Path, *, progress: bool = True) -> 
             }
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "checkpoints.json").write_text(json.dumps(rows, indent=1))
+    write_text_atomic(out / "checkpoints.json", json.dumps(rows, indent=1))
     return rows

@@ -19,7 +19,6 @@ from generation.weights import WeightsIdentity, find_weights, hub_cache_file, se
 
 logger = logging.getLogger(__name__)
 
-FC6_DIM = 4096
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 RANDOM_INIT_SEED = 0

@@ -20,10 +20,6 @@ from generation.weights import WeightsIdentity, find_weights, seeded_init
 
 logger = logging.getLogger(__name__)
 
-DIS = "dis"
-RAFT = "raft"
-METHODS = (DIS, RAFT)
-
 
 def _store(flow: np.ndarray, frame_size: int, compute_size: int, out_size: int) -> np.ndarray:
     """(S_c, S_c, 2) flow in compute pixels -> (2, S_o, S_o) in prepared-frame pixels."""

@@ -3,7 +3,7 @@
 Tiers, coarsest first: a GRU over frames of `top_frame` samples, a GRU over frames of `mid_frame`
 samples, and a sample-level MLP over overlapping windows of the last `mid_frame` samples. Each frame
 tier's output is upsampled to the tier below by r separate linear projections. The coarsest tier is
-where vision enters (../shared/DESIGN.md §3):
+where vision enters:
 
 - frame-to-frame: each video frame's fc6 feature, projected, is added to the coarsest tier's input at
   every coarse step the frame spans;
@@ -18,6 +18,7 @@ samples spans C / video_frame_samples video frames, whose features and flow come
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import torch
@@ -249,7 +250,7 @@ class SampleRNN(nn.Module):
             raise ValueError(
                 f"chunk of {chunk} samples is not a positive multiple of top_frame {c.top_frame}"
             )
-        x = 2.0 * dequantize(codes, c.levels, c.quantization)  # frame tiers see samples in [-2, 2]
+        x = self._frame_input(codes)
 
         conditioning, state = self.visual_conditioning(features, flow, state)
         if conditioning is not None:
@@ -268,3 +269,42 @@ class SampleRNN(nn.Module):
         mid_out, mid_h = self.mid(mid_in, top_out, state.mid)  # (B, C, dim)
         logits = self.mlp(codes[:, start:], mid_out)  # (B, C, levels)
         return logits, State(top_h, mid_h, state.encoder, state.flow_history)
+
+    def _frame_input(self, codes: torch.Tensor) -> torch.Tensor:
+        """Codes as the frame tiers see them: samples in [-2, 2]."""
+        return 2.0 * dequantize(codes, self.config.levels, self.config.quantization)
+
+    def generate_top_frame(
+        self,
+        history: torch.Tensor,
+        conditioning: torch.Tensor | None,
+        top_h: torch.Tensor,
+        mid_h: torch.Tensor,
+        draw: Callable[[torch.Tensor, int], torch.Tensor],
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One coarse frame of generation: the top tier once, the middle tier mid_per_top times, the
+        sample MLP top_frame times — what `forward` computes for that frame, one sample at a time.
+
+        history: (B, top_frame) the codes before this frame; conditioning: (B, dim) or None;
+        draw(logits (B, levels), t) -> (B,) codes for the frame's t-th sample (the sampler's noise).
+        Returns this frame's (B, top_frame) codes and the two tiers' new hidden states.
+        """
+        c = self.config
+        b = history.shape[0]
+        top_out, top_h = self.top(
+            self._frame_input(history)[:, None],
+            None if conditioning is None else conditioning[:, None],
+            top_h,
+        )  # (B, mid_per_top, dim)
+        codes = torch.cat([history, history.new_zeros(b, c.top_frame)], dim=1)  # (B, 2 * top_frame)
+        for step in range(c.mid_per_top):
+            first = c.top_frame + step * c.mid_frame  # position of this middle frame's first new sample
+            previous = self._frame_input(codes[:, first - c.mid_frame : first])
+            mid_out, mid_h = self.mid(
+                previous[:, None], top_out[:, step : step + 1], mid_h
+            )  # (B, mid_frame, dim)
+            for offset in range(c.mid_frame):
+                t = first + offset
+                logits = self.mlp.step(codes[:, t - c.mid_frame : t], mid_out[:, offset])
+                codes[:, t] = draw(logits, t - c.top_frame)
+        return codes[:, c.top_frame :], top_h, mid_h

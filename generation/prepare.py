@@ -1,7 +1,7 @@
 """`python -m generation prepare`: videos -> training shards (audio, VGG19 fc6 features, optical flow).
 
-One shard per clip, `shards/<category>/<clip_id>.pt`, written to a temporary file and renamed, so a
-kill never leaves a corrupt shard and a rerun skips finished clips. Decoding and optical flow run in
+One shard per clip (the format: `generation.prepared`), written atomically, so a kill never leaves a
+corrupt shard and a rerun skips finished clips. Decoding and optical flow run in
 `--jobs` worker processes; VGG19 runs batched in the main process (on the GPU when there is one).
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import math
 import os
@@ -23,78 +22,17 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from generation import SAMPLE_RATE, SAMPLES_PER_FRAME
-from generation.features import FC6_DIM, Fc6Extractor, feature_precision, resolve_vgg_weights
-from generation.flow import DIS, METHODS, RAFT, DisFlow, RaftFlow
+from generation.config import DIS, SKIP, PrepareConfig, SplitConfig
+from generation.features import Fc6Extractor, feature_precision, resolve_vgg_weights
+from generation.flow import DisFlow, RaftFlow
 from generation.media import MediaError, decode_audio, decode_frames
+from generation.prepared import read_manifest, read_shard_header, shard_path, write_manifest, write_shard
 from generation.sources import ClipSource, Rejected, discover
 from generation.weights import WeightsIdentity
 
 logger = logging.getLogger(__name__)
 
-SHARD_FORMAT = 1
-MANIFEST = "manifest.json"
 SPLITS = ("train", "val", "test")
-PAD = "pad"
-SKIP = "skip"
-
-
-@dataclass(frozen=True)
-class PrepareConfig:
-    sample_rate: int = SAMPLE_RATE
-    samples_per_frame: int = SAMPLES_PER_FRAME  # one video frame spans this many audio samples
-    frame_size: int = 224  # frames resized (short side) and centre-cropped to this square
-    max_seconds: float = 10.0  # longer clips are cut
-    min_seconds: float = 1.0  # shorter clips are skipped
-    # None: each clip keeps min(max_seconds, its length). A value: every clip is exactly this long;
-    # shorter ones are padded (silence, last frame held) or skipped, as `short_clips` says.
-    clip_seconds: float | None = None
-    short_clips: str = SKIP
-    flow_method: str = DIS
-    flow_compute_size: int = 112
-    flow_size: int = 56
-    feature_dim: int = FC6_DIM
-
-    def __post_init__(self) -> None:
-        if self.samples_per_frame <= 0 or self.sample_rate % 2:
-            raise ValueError("samples_per_frame must be positive and sample_rate even")
-        if self.short_clips not in (PAD, SKIP):
-            raise ValueError(f"short_clips must be {PAD!r} or {SKIP!r}, got {self.short_clips!r}")
-        if self.flow_method not in METHODS:
-            raise ValueError(f"flow method must be one of {METHODS}, got {self.flow_method!r}")
-        if not 0 < self.min_seconds <= self.max_seconds:
-            raise ValueError(
-                f"need 0 < min_seconds <= max_seconds, got {self.min_seconds}, {self.max_seconds}"
-            )
-        if self.flow_method == RAFT and (self.flow_compute_size < 128 or self.flow_compute_size % 8):
-            raise ValueError(
-                f"RAFT needs a flow compute size of at least 128, divisible by 8; "
-                f"got {self.flow_compute_size}"
-            )
-        if self.clip_seconds is not None and self.clip_seconds < self.min_seconds:
-            raise ValueError(f"clip_seconds ({self.clip_seconds}) is below min_seconds ({self.min_seconds})")
-
-    @property
-    def fps(self) -> float:
-        return self.sample_rate / self.samples_per_frame
-
-    def frames_for(self, seconds: float) -> int:
-        # A hair of tolerance: 4.0 s at 15.625 fps is 62.5 frames, but 3.9999999 must not lose one.
-        return math.floor(seconds * self.fps + 1e-6)
-
-
-@dataclass(frozen=True)
-class SplitConfig:
-    seed: int = 0
-    val_ratio: float = 0.1
-    test_ratio: float = 0.1
-
-    def __post_init__(self) -> None:
-        if self.val_ratio < 0 or self.test_ratio < 0 or self.val_ratio + self.test_ratio >= 1:
-            raise ValueError(
-                f"split ratios must be >= 0 and leave some training clips: "
-                f"val {self.val_ratio}, test {self.test_ratio}"
-            )
 
 
 @dataclass
@@ -111,10 +49,6 @@ class PrepareReport:
     prepared: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     skipped: list[Rejected] = field(default_factory=list)
-
-
-def shard_path(out: Path, category: str, clip_id: str) -> Path:
-    return out / "shards" / category / f"{clip_id}.pt"
 
 
 def decode_clip(source: ClipSource, config: PrepareConfig) -> DecodedClip:
@@ -166,36 +100,6 @@ def _decode_or_reason(source: ClipSource, config: PrepareConfig) -> DecodedClip 
         return Rejected(source.label, f"{type(error).__name__}: {error}".splitlines()[0])
 
 
-def write_shard(path: Path, clip: DecodedClip, features: np.ndarray, config: PrepareConfig) -> dict:
-    """Write the shard atomically; returns its metadata (what `read_shard_header` would read back)."""
-    num_frames = clip.frames.shape[0]
-    assert features.shape == (num_frames, config.feature_dim), features.shape
-    assert clip.audio.shape == (num_frames * config.samples_per_frame,)
-    payload = {
-        "format": SHARD_FORMAT,
-        "clip_id": clip.source.clip_id,
-        "category": clip.source.category,
-        "source": str(clip.source.path.resolve()),
-        "start": clip.source.start,
-        "num_frames": num_frames,
-        "valid_samples": clip.valid_samples,
-        "audio": torch.from_numpy(clip.audio),  # (num_frames * spf,) float32
-        "features": torch.from_numpy(features).to(torch.float16),  # (num_frames, 4096)
-        "flow": torch.from_numpy(clip.flow),  # (num_frames, 2, F, F) float16
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)
-    return {k: v for k, v in payload.items() if not isinstance(v, torch.Tensor)}
-
-
-def read_shard_header(path: Path) -> dict:
-    """The shard's metadata; the tensors are memory-mapped, not read."""
-    shard = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    return {k: v for k, v in shard.items() if not isinstance(v, torch.Tensor)}
-
-
 def assign_splits(clips: list[dict], split: SplitConfig) -> None:
     """Stratified per category and stable: clips ordered by a hash of (seed, clip id), so the split
     depends on neither the input order nor the number of jobs; the first go to test, then val."""
@@ -218,7 +122,6 @@ def _split_count(n: int, ratio: float) -> int:
 
 def _identity(config: PrepareConfig, vgg: WeightsIdentity, flow: WeightsIdentity, precision: str) -> dict:
     return {
-        "format": SHARD_FORMAT,
         "config": dataclasses.asdict(config),
         "feature_extractor": {
             "name": "vgg19.fc6",
@@ -236,10 +139,9 @@ def _identity(config: PrepareConfig, vgg: WeightsIdentity, flow: WeightsIdentity
 
 
 def _check_compatible(out: Path, identity: dict) -> None:
-    manifest = out / MANIFEST
-    if not manifest.exists():
+    existing = read_manifest(out)
+    if existing is None:
         return
-    existing = json.loads(manifest.read_text())
     existing_identity = {k: existing.get(k) for k in identity}
     if existing_identity != identity:
         differing = [k for k in identity if existing_identity[k] != identity[k]]
@@ -257,9 +159,7 @@ def _write_manifest(
         "clips": sorted(clips, key=lambda c: (c["category"], c["clip_id"])),
         "skipped": [dataclasses.asdict(s) for s in skipped],
     }
-    temporary = out / f".{MANIFEST}.tmp"
-    temporary.write_text(json.dumps(manifest, indent=1))
-    os.replace(temporary, out / MANIFEST)
+    write_manifest(out, manifest)
 
 
 def _clip_entry(header: dict, config: PrepareConfig, out: Path, path: Path) -> dict:
@@ -348,7 +248,18 @@ def prepare(
         if raft is not None:
             result.flow = raft(result.frames)
         path = shard_path(out, result.source.category, result.source.clip_id)
-        header = write_shard(path, result, extractor(result.frames), config)
+        header = write_shard(
+            path,
+            clip_id=result.source.clip_id,
+            category=result.source.category,
+            source=result.source.path,
+            start=result.source.start,
+            valid_samples=result.valid_samples,
+            audio=result.audio,
+            features=extractor(result.frames),
+            flow=result.flow,
+            config=config,
+        )
         entries.append(_clip_entry(header, config, out, path))
         report.prepared.append(result.source.clip_id)
     bar.close()

@@ -8,10 +8,8 @@ fixed size, so memory grows with clip length only by the output buffer.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,20 +18,22 @@ import torch
 from torch.nn.utils import parametrize
 from tqdm import tqdm
 
+from generation.atomic import atomic_path
 from generation.checkpoint import model_from_checkpoint
-from generation.data import PreparedData
+from generation.listing import ListedClip, SampleListing
 from generation.model import SampleRNN, State
+from generation.options import option
+from generation.prepared import PreparedData
 from generation.quantize import dequantize, quantize
-from generation.render import render_stimulus
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SampleConfig:
-    temperature: float = 1.0  # 0 = always the most likely level
-    seed: int = 0
-    batch_size: int = 16
+    temperature: float = option(1.0, "sampling temperature; 0 = always the most likely level")
+    seed: int = option(0, "seed of the sampling noise: the same seed gives the same audio")
+    batch_size: int = option(16, "clips generated together")
 
 
 def gumbel_noise(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -66,13 +66,16 @@ class Generator:
     graph, one tensor per top frame, so a seeded run is reproducible and the graph holds no RNG state.
     """
 
+    graphable = True  # whether the step can be captured as a CUDA graph (no host round trip)
+
     def __init__(self, model: SampleRNN, *, cuda_graphs: bool = True) -> None:
         self.model = model.eval()
         self.config = model.config
         self.cuda_graphs = cuda_graphs
 
-    def _draw(self, logits: torch.Tensor, temperature: float, noise: torch.Tensor) -> torch.Tensor:
-        return draw_with_noise(logits, temperature, noise)
+    def _draw_function(self, temperature: float, noise: torch.Tensor):
+        """How the model's step draws sample t of a top frame: Gumbel-max with this frame's noise."""
+        return lambda logits, t: draw_with_noise(logits, temperature, noise[t])
 
     def _top_step(
         self,
@@ -83,24 +86,10 @@ class Generator:
         noise: torch.Tensor,
         temperature: float,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """history: (B, top_frame) the codes before this frame; noise: (top_frame, B, levels)
-        -> this frame's top_frame new codes, and the two tiers' new hidden states."""
-        c, m = self.config, self.model
-        b = history.shape[0]
-        x = 2.0 * dequantize(history, c.levels, c.quantization)
-        top_out, top_h = m.top(x[:, None], None if conditioning is None else conditioning[:, None], top_h)
-        codes = torch.cat([history, history.new_zeros(b, c.top_frame)], dim=1)  # (B, 2 * top_frame)
-        for step in range(c.mid_per_top):
-            first = c.top_frame + step * c.mid_frame  # position of this middle frame's first new sample
-            previous = 2.0 * dequantize(codes[:, first - c.mid_frame : first], c.levels, c.quantization)
-            mid_out, mid_h = m.mid(
-                previous[:, None], top_out[:, step : step + 1], mid_h
-            )  # (B, mid_frame, dim)
-            for offset in range(c.mid_frame):
-                t = first + offset
-                logits = m.mlp.step(codes[:, t - c.mid_frame : t], mid_out[:, offset])
-                codes[:, t] = self._draw(logits, temperature, noise[t - c.top_frame])
-        return codes[:, c.top_frame :], top_h, mid_h
+        """noise: (top_frame, B, levels); the model's one-frame step with this sampler's draw."""
+        return self.model.generate_top_frame(
+            history, conditioning, top_h, mid_h, self._draw_function(temperature, noise)
+        )
 
     @torch.no_grad()
     def generate(
@@ -150,7 +139,7 @@ class Generator:
         c = self.config
         device = self.model.top.h0.device
         generator = torch.Generator(device=device).manual_seed(seed)
-        self._rng = generator  # the naive path draws with it directly
+        self._rng = generator  # a sampler that draws on the host (the benchmarks' naive one) uses it
         state = self.model.initial_state(batch_size, clip_features, clip_frames)
         step = self._step_function(batch_size, device, temperature)
         noise_shape = (c.top_frame, batch_size, c.levels)
@@ -196,7 +185,7 @@ class Generator:
         def eager(history, conditioning, top_h, mid_h, noise):
             return self._top_step(history, conditioning, top_h, mid_h, noise, temperature)
 
-        if device.type != "cuda" or not self.cuda_graphs or type(self)._draw is not Generator._draw:
+        if device.type != "cuda" or not self.cuda_graphs or not self.graphable:
             graphed = None  # the naive path's host round trip cannot be captured, by design
         else:
             graphed = GraphedTopStep(self, temperature)
@@ -260,42 +249,6 @@ class GraphedTopStep:
         return self.outputs
 
 
-class NaiveGenerator(Generator):
-    """The old reference implementations' way, for benchmarks: each sample drawn with multinomial and
-    brought to the host as Python numbers before the next step (a device round trip per sample)."""
-
-    def _draw(self, logits: torch.Tensor, temperature: float, noise: torch.Tensor) -> torch.Tensor:
-        probabilities = (logits.float() / max(temperature, 1e-6)).softmax(dim=-1)
-        chosen = torch.multinomial(probabilities, 1, generator=self._rng)[:, 0].tolist()
-        return torch.tensor(chosen, device=logits.device)
-
-
-def reference_generate(
-    model: SampleRNN,
-    num_samples: int,
-    *,
-    batch_size: int,
-    features=None,
-    flow=None,
-    clip_features=None,
-    clip_frames=None,
-    temperature: float = 1.0,
-    seed: int = 0,
-) -> torch.Tensor:
-    """The simple, slow definition: for every sample, run the whole teacher-forced forward pass over
-    everything generated so far and draw from the logits at that position. Tests check the fast path
-    against it."""
-    c = model.config
-    generator = torch.Generator().manual_seed(seed)
-    silence = int(quantize(torch.zeros(1), c.levels, c.quantization))
-    codes = torch.full((batch_size, c.top_frame + num_samples), silence, dtype=torch.long)
-    with torch.no_grad():
-        for t in range(num_samples):
-            logits, _ = model(codes[:, :-1], None, features, flow, None, clip_features, clip_frames)
-            codes[:, c.top_frame + t] = draw(logits[:, t], temperature, generator)
-    return codes[:, c.top_frame :]
-
-
 def real_time_factor(samples: int, batch: int, seconds: float, sample_rate: int) -> float:
     """Audio seconds generated per wall second, over the whole batch."""
     return batch * samples / sample_rate / seconds if seconds > 0 else math.inf
@@ -311,10 +264,11 @@ def sample_split(
     config: SampleConfig | None = None,
     device: str | None = None,
     progress: bool = True,
-) -> dict:
-    """A soundtrack for every clip of ``split``: ``out/<category>/<clip_id>.wav`` and ``.mp4`` (the
-    clip's video with it, rendered as a stimulus), plus ``out/samples.json``. Clips whose wav exists
-    are skipped, so an interrupted run resumes."""
+) -> SampleListing:
+    """A soundtrack for every clip of ``split``: ``out/<category>/<clip_id>.wav``, listed in
+    ``out/samples.json`` (generation.listing). Clips whose wav exists are skipped, so an interrupted
+    run resumes. Stimuli (the clip's video with a soundtrack) are the study's business:
+    `manage.py import_stimuli --samples OUT` renders them."""
     config = config or SampleConfig()
     device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model, payload = model_from_checkpoint(checkpoint, device_)
@@ -351,67 +305,28 @@ def sample_split(
         )
         audio = dequantize(codes.cpu(), model.config.levels, model.config.quantization).numpy()
         for slot, record in enumerate(group):
-            clip_audio = audio[slot, : record.valid_samples]
-            render_stimulus(
-                record.source,
-                clip_audio,
-                folder / f"{record.clip_id}.mp4",
-                soundtrack_rate=data.config.sample_rate,
-                start=record.start,
-                duration=record.num_frames / data.config.fps,
+            with atomic_path(folder / f"{record.clip_id}.wav", suffix=".wav") as temporary:
+                # 16-bit PCM is lossless for 8-bit codes.
+                soundfile.write(
+                    temporary, audio[slot, : record.valid_samples], data.config.sample_rate, subtype="PCM_16"
+                )
+    listing = SampleListing(
+        model=model.config.conditioning,
+        split=split,
+        temperature=config.temperature,
+        seed=config.seed,
+        sample_rate=data.config.sample_rate,
+        clips=[
+            ListedClip(
+                clip_id=r.clip_id,
+                category=category,
+                wav=f"{category}/{r.clip_id}.wav",
+                source=r.source,
+                start=r.start,
+                duration=r.num_frames / data.config.fps,
             )
-            # The wav last: its presence marks the clip as done.
-            temporary = folder / f".{record.clip_id}.tmp.wav"
-            soundfile.write(
-                temporary, clip_audio, data.config.sample_rate, subtype="PCM_16"
-            )  # lossless for 8-bit codes
-            os.replace(temporary, folder / f"{record.clip_id}.wav")
-    summary = {
-        "checkpoint": str(checkpoint),
-        "category": category,
-        "model": model.config.conditioning,
-        "split": split,
-        "temperature": config.temperature,
-        "seed": config.seed,
-        "sample_rate": data.config.sample_rate,
-        "clips": [
-            {
-                "clip_id": r.clip_id,
-                "category": category,
-                "wav": f"{category}/{r.clip_id}.wav",
-                "mp4": f"{category}/{r.clip_id}.mp4",
-                "source": r.source,
-                "start": r.start,
-                "duration": r.num_frames / data.config.fps,
-            }
             for r in records
         ],
-    }
-    _write_listing(out / "samples.json", summary)
-    return summary
-
-
-def _write_listing(path: Path, summary: dict) -> None:
-    """One listing per output folder, for every category sampled into it: this category's entries
-    replace its earlier ones, other categories' stay. A folder holds one model's soundtracks."""
-    clips = summary["clips"]
-    if path.exists():
-        earlier = json.loads(path.read_text())
-        if earlier.get("model") != summary["model"]:
-            raise ValueError(
-                f"{path} lists {earlier.get('model')!r} soundtracks, not {summary['model']!r}: "
-                "give each model its own --out folder"
-            )
-        kept = [
-            c
-            for c in earlier.get("clips", [])
-            if c.get("category", earlier.get("category")) != summary["category"]
-        ]
-        for c in kept:
-            c.setdefault("category", earlier.get("category"))
-        clips = kept + clips
-    merged = {k: v for k, v in summary.items() if k not in ("category", "checkpoint")} | {"clips": clips}
-    merged["categories"] = sorted({c["category"] for c in clips})
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(merged, indent=1))
-    os.replace(temporary, path)
+    )
+    listing.merge_into(out)
+    return listing

@@ -24,9 +24,11 @@ from torch.nn import functional
 from tqdm import tqdm
 
 from generation.checkpoint import load_checkpoint, save_checkpoint
-from generation.config import CONDITIONINGS, FLOW, ModelConfig
-from generation.data import Batch, PreparedData, TBPTTBatches, whole_clip_batches
+from generation.config import CONDITIONINGS, FLOW, PRESETS, ModelConfig
+from generation.data import Batch, TBPTTBatches, whole_clip_batches
 from generation.model import SampleRNN, State
+from generation.options import option
+from generation.prepared import PreparedData
 from generation.train_flow import load_or_pretrain_flow_encoder
 
 logger = logging.getLogger(__name__)
@@ -36,17 +38,17 @@ LN2 = math.log(2.0)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    category: str
-    preset: str = "small"
-    steps: int = 2000
-    batch_size: int = 32
-    chunk_frames: int = 1  # truncated-BPTT chunk, in video frames (1 = 1024 samples)
-    lr: float = 1e-3
-    grad_clip: float = 1.0
-    val_every: int = 250
-    log_every: int = 25
-    seed: int = 0
-    compile: bool = False
+    category: str = option(dataclasses.MISSING, "a category of the data, or all")
+    preset: str = option("small", f"model size, one of {', '.join(sorted(PRESETS))}")
+    steps: int = option(2000, "optimiser steps")
+    batch_size: int = option(32, "parallel truncated-BPTT streams")
+    chunk_frames: int = option(1, "truncated-BPTT chunk in video frames (1 = 1024 samples)")
+    lr: float = option(1e-3, "Adam learning rate")
+    grad_clip: float = option(1.0, "gradient norm clip")
+    val_every: int = option(250, "steps between validation and checkpoints")
+    log_every: int = option(25, "steps between training-loss log lines")
+    seed: int = option(0, "seed of the initialisation and the clip order")
+    compile: bool = option(False, "torch.compile the model")
 
 
 @dataclass
@@ -167,6 +169,32 @@ def model_config_for(data: PreparedData, base: ModelConfig, conditioning: str) -
     )
 
 
+@dataclass
+class _Run:
+    """What one training run holds between steps."""
+
+    config: TrainConfig
+    model_config: ModelConfig
+    data: PreparedData
+    records: list
+    val_records: list
+    run_dir: Path
+    device: torch.device
+    rank: int
+    world: int
+    model: SampleRNN
+    optimizer: torch.optim.Optimizer
+    batches: TBPTTBatches
+    step: int = 0
+    best: float = math.inf
+    last_val: float = math.nan
+    state: State | None = None  # carried from chunk to chunk
+
+    @property
+    def last_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+
 def train(
     data_root: Path,
     runs: Path,
@@ -177,6 +205,51 @@ def train(
     flow_encoder: Path | None = None,
     progress: bool = True,
 ) -> TrainResult:
+    run = _setup(data_root, runs, model_config, config, device, flow_encoder, progress)
+    _resume(run)
+    trained = _wrapped(run)
+    metrics = MetricsLog(run.run_dir) if run.rank == 0 else None
+    started = time.perf_counter()
+    window_start, window_samples, window_bits, window_count = time.perf_counter(), 0, 0.0, 0
+    bar = tqdm(
+        total=config.steps,
+        initial=run.step,
+        desc=f"{config.category}/{model_config.conditioning}",
+        unit="step",
+        disable=not progress or run.rank != 0,
+    )
+    run.model.train()
+    while run.step < config.steps:
+        bits, count = _step(run, trained, next(run.batches))
+        window_samples += count * run.world
+        window_bits, window_count = window_bits + bits, window_count + count
+        if run.step % config.log_every == 0 or run.step == config.steps:
+            elapsed = time.perf_counter() - window_start
+            rate = window_samples / max(elapsed, 1e-9)
+            train_bits = window_bits / max(window_count, 1)
+            bar.set_postfix(bits=f"{train_bits:.3f}", samples_s=f"{rate:,.0f}")
+            if metrics:
+                metrics.write(run.step, "train", train_bits, rate, time.perf_counter() - started)
+            window_start, window_samples, window_bits, window_count = time.perf_counter(), 0, 0.0, 0
+        bar.update()
+        if run.step % config.val_every == 0 or run.step == config.steps:
+            _validate_and_save(run, metrics, time.perf_counter() - started, bar)
+    bar.close()
+    if metrics:
+        metrics.close()
+    return TrainResult(run.run_dir, run.step, run.best, run.last_val, time.perf_counter() - started)
+
+
+def _setup(
+    data_root: Path,
+    runs: Path,
+    model_config: ModelConfig,
+    config: TrainConfig,
+    device: str | None,
+    flow_encoder: Path | None,
+    progress: bool,
+) -> _Run:
+    """The data, the model (with its pre-trained flow encoder), the optimiser and the batch stream."""
     rank, world, local_rank = _distributed()
     if device is None:
         device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
@@ -219,106 +292,112 @@ def train(
         rank=rank,
         world_size=world,
     )
-    step, best, last_val, state = 0, math.inf, math.nan, None
-    last_path = run_dir / "last.pt"
-    if last_path.exists():
-        saved = load_checkpoint(last_path, map_location=device_)
-        if saved["model_config"] != dataclasses.asdict(model_config):
-            raise ValueError(
-                f"{last_path} holds a model with another config; use another --runs folder "
-                "or delete it to start over"
-            )
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        step, best, last_val = saved["step"], saved["best_val_bits"], saved["last_val_bits"]
-        if len(saved["data_state"]) != world:
-            raise ValueError(
-                f"{last_path} was written by {len(saved['data_state'])} processes, this run has "
-                f"{world}: resume with the same number of processes"
-            )
-        batches.load_state_dict(saved["data_state"][rank])
-        state = State.from_dict({k: v.to(device_) for k, v in saved["stream_state"][rank].items()})
-        torch.set_rng_state(saved["rng"])
-        logger.info("resuming %s from step %d", run_dir, step)
+    return _Run(
+        config,
+        model_config,
+        data,
+        records,
+        val_records,
+        run_dir,
+        device_,
+        rank,
+        world,
+        model,
+        optimizer,
+        batches,
+    )
 
-    trained = model
-    if config.compile:
-        trained = torch.compile(model)
-    if world > 1:
+
+def _resume(run: _Run) -> None:
+    """Continue from last.pt exactly: weights, optimiser, step, data position, carried state, RNG."""
+    if not run.last_path.exists():
+        return
+    saved = load_checkpoint(run.last_path, map_location=run.device)
+    if saved["model_config"] != dataclasses.asdict(run.model_config):
+        raise ValueError(
+            f"{run.last_path} holds a model with another config; use another --runs folder "
+            "or delete it to start over"
+        )
+    run.model.load_state_dict(saved["model"])
+    run.optimizer.load_state_dict(saved["optimizer"])
+    run.step, run.best, run.last_val = saved["step"], saved["best_val_bits"], saved["last_val_bits"]
+    if len(saved["data_state"]) != run.world:
+        raise ValueError(
+            f"{run.last_path} was written by {len(saved['data_state'])} processes, this run has "
+            f"{run.world}: resume with the same number of processes"
+        )
+    run.batches.load_state_dict(saved["data_state"][run.rank])
+    run.state = State.from_dict({k: v.to(run.device) for k, v in saved["stream_state"][run.rank].items()})
+    torch.set_rng_state(saved["rng"])
+    logger.info("resuming %s from step %d", run.run_dir, run.step)
+
+
+def _wrapped(run: _Run) -> torch.nn.Module:
+    """The module the steps call: compiled and/or data-parallel as configured."""
+    trained: torch.nn.Module = run.model
+    if run.config.compile:
+        trained = torch.compile(run.model)
+    if run.world > 1:
         trained = torch.nn.parallel.DistributedDataParallel(
             trained,
-            device_ids=[device_.index] if device_.type == "cuda" else None,
+            device_ids=[run.device.index] if run.device.type == "cuda" else None,
             find_unused_parameters=True,
         )
-    metrics = MetricsLog(run_dir) if rank == 0 else None
-    started = time.perf_counter()
-    window_start, window_samples, window_bits, window_count = time.perf_counter(), 0, 0.0, 0
-    bar = tqdm(
-        total=config.steps,
-        initial=step,
-        desc=f"{config.category}/{model_config.conditioning}",
-        unit="step",
-        disable=not progress or rank != 0,
-    )
-    model.train()
-    while step < config.steps:
-        batch = next(batches)
-        codes = batch.audio.to(device_, non_blocking=True)
-        mask = batch.mask.to(device_)
-        with _autocast(device_):
-            logits, state = trained(codes[:, :-1], state, **step_inputs(batch, device_))
-        bits, count = bits_per_sample(logits, codes[:, model_config.top_frame :], mask)
-        loss = bits / max(count, 1)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        state = state.detach()  # gradients stop at chunk boundaries; the state carries on
-        step += 1
-        window_samples += count * world
-        window_bits, window_count = window_bits + float(bits.detach()), window_count + count
-        if step % config.log_every == 0 or step == config.steps:
-            elapsed = time.perf_counter() - window_start
-            rate = window_samples / max(elapsed, 1e-9)
-            train_bits = window_bits / max(window_count, 1)
-            bar.set_postfix(bits=f"{train_bits:.3f}", samples_s=f"{rate:,.0f}")
-            if metrics:
-                metrics.write(step, "train", train_bits, rate, time.perf_counter() - started)
-            window_start, window_samples, window_bits, window_count = time.perf_counter(), 0, 0.0, 0
-        bar.update()
-        if step % config.val_every == 0 or step == config.steps:
-            data_states = _gather(batches.state_dict(), world)
-            stream_states = _gather({k: v.cpu() for k, v in state.to_dict().items()}, world)
-            if rank == 0:
-                last_val = evaluate_bits(
-                    model, data, val_records or records, chunk_frames=config.chunk_frames, device=device_
-                )
-                metrics.write(step, "val", last_val, 0.0, time.perf_counter() - started)
-                payload = {
-                    "model_config": dataclasses.asdict(model_config),
-                    "train_config": dataclasses.asdict(config),
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "step": step,
-                    "best_val_bits": min(best, last_val),
-                    "last_val_bits": last_val,
-                    "data_state": data_states,
-                    "rng": torch.get_rng_state(),
-                    "stream_state": stream_states,
-                    "category": config.category,
-                    "val_clips": len(val_records),
-                }
-                if last_val < best:
-                    best = last_val
-                    save_checkpoint(run_dir / "best.pt", payload)
-                save_checkpoint(last_path, payload)
-                bar.write(f"step {step}: validation {last_val:.3f} bits/sample (best {best:.3f})")
-            if world > 1:
-                dist.barrier()
-    bar.close()
-    if metrics:
-        metrics.close()
-    return TrainResult(run_dir, step, best, last_val, time.perf_counter() - started)
+    return trained
+
+
+def _step(run: _Run, trained: torch.nn.Module, batch: Batch) -> tuple[float, int]:
+    """One optimiser step on one truncated-BPTT chunk; the summed bits and the samples they cover."""
+    codes = batch.audio.to(run.device, non_blocking=True)
+    mask = batch.mask.to(run.device)
+    with _autocast(run.device):
+        logits, state = trained(codes[:, :-1], run.state, **step_inputs(batch, run.device))
+    bits, count = bits_per_sample(logits, codes[:, run.model_config.top_frame :], mask)
+    loss = bits / max(count, 1)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.config.grad_clip)
+    run.optimizer.step()
+    run.state = state.detach()  # gradients stop at chunk boundaries; the state carries on
+    run.step += 1
+    return float(bits.detach()), count
+
+
+def _validate_and_save(run: _Run, metrics: MetricsLog | None, wall: float, bar: tqdm) -> None:
+    """Validation NLL on rank 0, then last.pt (and best.pt when it improved) with every rank's data
+    position and carried state, so a resumed run continues each rank exactly."""
+    data_states = _gather(run.batches.state_dict(), run.world)
+    stream_states = _gather({k: v.cpu() for k, v in run.state.to_dict().items()}, run.world)
+    if run.rank == 0:
+        run.last_val = evaluate_bits(
+            run.model,
+            run.data,
+            run.val_records or run.records,
+            chunk_frames=run.config.chunk_frames,
+            device=run.device,
+        )
+        metrics.write(run.step, "val", run.last_val, 0.0, wall)
+        payload = {
+            "model_config": dataclasses.asdict(run.model_config),
+            "train_config": dataclasses.asdict(run.config),
+            "model": run.model.state_dict(),
+            "optimizer": run.optimizer.state_dict(),
+            "step": run.step,
+            "best_val_bits": min(run.best, run.last_val),
+            "last_val_bits": run.last_val,
+            "data_state": data_states,
+            "rng": torch.get_rng_state(),
+            "stream_state": stream_states,
+            "category": run.config.category,
+            "val_clips": len(run.val_records),
+        }
+        if run.last_val < run.best:
+            run.best = run.last_val
+            save_checkpoint(run.run_dir / "best.pt", payload)
+        save_checkpoint(run.last_path, payload)
+        bar.write(f"step {run.step}: validation {run.last_val:.3f} bits/sample (best {run.best:.3f})")
+    if run.world > 1:
+        dist.barrier()
 
 
 def _gather(value: dict, world: int) -> list[dict]:

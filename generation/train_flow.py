@@ -8,7 +8,6 @@ with which sound source. Needs at least two categories; with one, load weights t
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +15,13 @@ import torch
 from torch.nn import functional
 from tqdm import tqdm
 
+from generation.checkpoint import FLOW_ENCODER, load_checkpoint, load_flow_encoder_weights, save_checkpoint
 from generation.config import ModelConfig
-from generation.data import PreparedData
 from generation.flow_encoder import FlowEncoder, FlowEncoderConfig
+from generation.prepared import PreparedData
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
 FLOW_ENCODER_FILE = "flow_encoder.pt"
 
 
@@ -81,7 +80,6 @@ def pretrain_flow_encoder(
         1 / len(categories),
     )
     return {
-        "format": FORMAT,
         **encoder.export(),
         "categories": categories,
         "val_accuracy": accuracy,
@@ -116,9 +114,7 @@ def load_or_pretrain_flow_encoder(
 ) -> dict:
     """External weights when given; else `runs/flow_encoder.pt`, pre-trained there on first use."""
     if given is not None:
-        if not given.is_file():
-            raise FileNotFoundError(f"--flow-encoder {given}: no such file")
-        return torch.load(given, map_location="cpu", weights_only=True)
+        return load_flow_encoder_weights(given)
     path = runs / FLOW_ENCODER_FILE
     if not path.exists():
         logger.info("no %s yet: pre-training the flow encoder on %s", path, data.root)
@@ -128,9 +124,7 @@ def load_or_pretrain_flow_encoder(
             model_config.flow_channels,
             model_config.flow_feature_dim,
         )
-        checkpoint = pretrain_flow_encoder(data, config, device=device, progress=progress)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        torch.save(checkpoint, temporary)
-        os.replace(temporary, path)
-    return torch.load(path, map_location="cpu", weights_only=True)
+        save_checkpoint(
+            path, pretrain_flow_encoder(data, config, device=device, progress=progress), kind=FLOW_ENCODER
+        )
+    return load_checkpoint(path, kind=FLOW_ENCODER)

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
-from generation.config import preset
-from generation.data import PreparedData
-from generation.prepare import PrepareConfig, SplitConfig, prepare
+from generation.checkpoint import load_checkpoint
+from generation.config import PrepareConfig, SplitConfig, preset
+from generation.prepare import prepare
+from generation.prepared import PreparedData, read_manifest
 from generation.sample import SampleConfig, sample_split
 from generation.synth.dataset import SynthConfig, build_dataset
 from generation.train import TrainConfig, model_config_for, train
@@ -83,7 +84,7 @@ def _dataset(config: DemoConfig) -> str:
 
 def _prepared(config: DemoConfig) -> str:
     out = config.root / "prepared"
-    if (out / "manifest.json").exists():
+    if read_manifest(out) is not None:
         return "exists"
     report = prepare(
         config.root / "videos",
@@ -144,8 +145,7 @@ def _warn_if_features_differ(config: DemoConfig) -> None:
     """The shipped models were trained on features of one VGG19 (demo/checkpoints/checkpoints.json);
     data prepared with other weights (say, ImageNet's, where they can be downloaded) does not suit them."""
     made = config.checkpoints / "checkpoints.json"
-    manifest = json.loads((config.root / "prepared" / "manifest.json").read_text())
-    here = manifest.get("feature_extractor", {}).get("weights", {}).get("name", "unknown")
+    here = PreparedData(config.root / "prepared").feature_weights
     shipped = {row.get("vgg_weights") for row in json.loads(made.read_text())} if made.is_file() else set()
     if shipped and here not in shipped:
         log.warning(
@@ -158,10 +158,8 @@ def _warn_if_features_differ(config: DemoConfig) -> None:
 
 
 def _finished(run: Path, steps: int) -> bool:
-    import torch
-
     last = run / "last.pt"
-    return last.is_file() and torch.load(last, map_location="cpu", weights_only=True).get("step", 0) >= steps
+    return last.is_file() and load_checkpoint(last).get("step", 0) >= steps
 
 
 def _samples(config: DemoConfig) -> str:

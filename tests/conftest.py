@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from generation.prepare import PrepareConfig, SplitConfig, prepare
+from generation.config import PrepareConfig, SplitConfig
+from generation.prepare import prepare
 from generation.synth.dataset import SynthConfig, build_dataset
 
 # VGG19 on 32x32 frames: the same network and code path, a fraction of the CPU time.

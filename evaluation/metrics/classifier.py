@@ -15,9 +15,9 @@ from torch import nn
 from tqdm import tqdm
 
 from evaluation.metrics.spectral import log_mel
+from generation.checkpoint import AUDIO_CLASSIFIER, load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
-FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,6 @@ def train_classifier(
         loss.backward()
         optimiser.step()
     return {
-        "format": FORMAT,
-        "kind": "vis2sound.audio-classifier",
         "config": asdict(config),
         "categories": categories,
         "normalisation": {"mean": mean, "std": std},
@@ -99,8 +97,6 @@ class Classifier:
     """A trained classifier, loaded from its checkpoint, ready to embed and classify waveforms."""
 
     def __init__(self, payload: dict) -> None:
-        if payload.get("kind") != "vis2sound.audio-classifier" or payload.get("format") != FORMAT:
-            raise ValueError("not an audio-classifier checkpoint of this version")
         self.config = ClassifierConfig(**payload["config"])
         self.categories: list[str] = payload["categories"]
         self.mean, self.std = payload["normalisation"]["mean"], payload["normalisation"]["std"]
@@ -110,7 +106,11 @@ class Classifier:
 
     @classmethod
     def load(cls, path: str | Path) -> Classifier:
-        return cls(torch.load(Path(path), map_location="cpu", weights_only=True))
+        return cls(load_checkpoint(path, kind=AUDIO_CLASSIFIER))
+
+    @staticmethod
+    def save(path: str | Path, payload: dict) -> None:
+        save_checkpoint(path, payload, kind=AUDIO_CLASSIFIER)
 
     @torch.no_grad()
     def __call__(self, audio: np.ndarray) -> tuple[np.ndarray, str]:

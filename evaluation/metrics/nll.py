@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from generation.checkpoint import model_from_checkpoint
-from generation.data import PreparedData
+from generation.prepared import PreparedData
 from generation.train import evaluate_bits
 
 

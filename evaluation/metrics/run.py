@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 from evaluation.metrics import spectral, sync
@@ -81,8 +80,7 @@ def classifier_for(
     clips, problems = load_real(train, progress=progress)
     payload = train_classifier([(c.audio, c.source.category) for c in clips], config, progress=progress)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(payload, path)
+        Classifier.save(path, payload)
         log.info("audio classifier trained on %d clips, saved to %s", len(clips), path)
     return Classifier(payload), problems
 

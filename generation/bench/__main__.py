@@ -18,9 +18,9 @@ import torch
 from generation.bench.machine import describe_machine
 from generation.bench.sample import measure_sampling
 from generation.bench.train import measure
-from generation.config import CONDITIONINGS, preset
-from generation.data import PreparedData
-from generation.prepare import PrepareConfig, prepare
+from generation.config import CONDITIONINGS, PrepareConfig, preset
+from generation.prepare import prepare
+from generation.prepared import PreparedData
 from generation.synth.dataset import CATEGORIES, SynthConfig, build_dataset
 from generation.train import TrainConfig, model_config_for, train
 
@@ -56,7 +56,7 @@ def bench_prepare(clips_per_category: int, jobs: int, frame_size: int, device: s
         started = time.perf_counter()
         report = prepare(videos, out, config, jobs=jobs, device=device)
         elapsed = time.perf_counter() - started
-        manifest = json.loads((out / "manifest.json").read_text())
+        manifest = PreparedData(out).manifest
     clips = len(report.prepared)
     return {
         "benchmark": "prepare",

@@ -7,9 +7,10 @@ import time
 
 import torch
 
+from generation.bench.naive import NaiveGenerator
 from generation.config import UNCONDITIONAL, preset
 from generation.model import SampleRNN
-from generation.sample import Generator, NaiveGenerator, real_time_factor
+from generation.sample import Generator, real_time_factor
 
 
 def measure_sampling(

@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from generation import FPS, SAMPLE_RATE
+from generation.atomic import atomic_path, write_text_atomic
 from generation.media import encode_mp4
 from generation.synth import chainsaw, drum, fireworks, helicopter
 from generation.synth.clip import ClipTiming, SynthClip
@@ -125,9 +126,7 @@ def render_clip(config: SynthConfig, category: str, index: int) -> SynthClip:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(payload, indent=1, default=_json_default))
-    os.replace(temporary, path)
+    write_text_atomic(path, json.dumps(payload, indent=1, default=_json_default))
 
 
 def _json_default(value: object) -> object:
@@ -144,12 +143,10 @@ def build_clip(config: SynthConfig, out_dir: Path, category: str, clip_id: str, 
     clip = render_clip(config, category, index)
     folder = out_dir / category
     folder.mkdir(parents=True, exist_ok=True)
-    video = folder / f"{clip_id}.mp4"
-    temporary = folder / f".{clip_id}.tmp.mp4"
-    encode_mp4(
-        temporary, frames=clip.frames, fps=config.fps, audio=clip.audio, sample_rate=config.sample_rate
-    )
-    os.replace(temporary, video)
+    with atomic_path(folder / f"{clip_id}.mp4", suffix=".mp4") as temporary:
+        encode_mp4(
+            temporary, frames=clip.frames, fps=config.fps, audio=clip.audio, sample_rate=config.sample_rate
+        )
     _write_json(folder / f"{clip_id}.json", clip_sidecar(config, category, clip_id, index, clip))
     return clip_id
 

@@ -1,5 +1,5 @@
 """Importing soundtracks as stimuli: clips, systems, and every participant-facing mp4 rendered by
-`generation.render` (identical encodings, loudness-normalised), including the catch-trial anchors.
+`studyapp.stimuli.render` (identical encodings, loudness-normalised), including the catch-trial anchors.
 
 Sources: the output folders of `python -m generation sample` (their `samples.json`), folders of audio
 from any other system laid out `<system>/<clip_id>.wav` or `<system>/<category>/<clip_id>.wav`, and
@@ -26,11 +26,11 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from generation import SAMPLE_RATE
-from generation.anchors import VARIANTS, anchor
 from generation.media import MediaError, decode_audio
-from generation.render import StimulusSpec, render_stimulus, video_duration
 from generation.sources import discover, sidecar_onsets
 from studyapp.models import Clip, Stimulus, System, TrialStimulus, opaque_id
+from studyapp.stimuli.anchors import VARIANTS, anchor
+from studyapp.stimuli.render import StimulusSpec, render_stimulus, video_duration
 
 logger = logging.getLogger(__name__)
 

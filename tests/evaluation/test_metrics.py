@@ -110,7 +110,7 @@ def test_metrics_command_ranks_a_late_soundtrack_below_the_real_one(
 
 def test_nll_of_the_test_audio_under_each_trained_model(prepared: Path, tmp_path: Path) -> None:
     from generation.config import UNCONDITIONAL, preset
-    from generation.data import PreparedData
+    from generation.prepared import PreparedData
     from generation.train import TrainConfig, model_config_for, train
 
     data = PreparedData(prepared)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from generation.data import PreparedData, TBPTTBatches
+from generation.data import TBPTTBatches
+from generation.prepared import PreparedData
 from generation.quantize import quantize
 
 SPF = 1024

@@ -14,14 +14,9 @@ import pytest
 import torch
 
 from generation.__main__ import main as generation_main
+from generation.config import PrepareConfig, SplitConfig
 from generation.media import encode_mp4, ffmpeg_executable
-from generation.prepare import (
-    PrepareConfig,
-    SplitConfig,
-    assign_splits,
-    decode_clip,
-    prepare,
-)
+from generation.prepare import assign_splits, decode_clip, prepare
 from generation.sources import ClipSource
 from tests.conftest import TINY_PREPARE
 

@@ -14,7 +14,7 @@ import torch
 from generation.__main__ import main as generation_main
 from generation.checkpoint import load_checkpoint, model_from_checkpoint
 from generation.config import FLOW, SEQ2SEQ, UNCONDITIONAL, preset
-from generation.data import PreparedData
+from generation.prepared import PreparedData
 from generation.train import TrainConfig, evaluate_bits, model_config_for, train
 from generation.train_flow import FLOW_ENCODER_FILE, load_or_pretrain_flow_encoder
 

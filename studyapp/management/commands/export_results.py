@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from generation.atomic import write_text_atomic
 from studyapp import exports
 from studyapp.management.study_lookup import study_or_error
 
@@ -54,8 +54,4 @@ def _write(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.write(text)
         return
-    path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    write_text_atomic(Path(target), text)

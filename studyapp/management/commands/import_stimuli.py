@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.render import StimulusSpec
 from studyapp import services
+from studyapp.stimuli.render import StimulusSpec
 
 
 class Command(BaseCommand):

@@ -11,7 +11,6 @@ is dropped.
 from __future__ import annotations
 
 import math
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -22,8 +21,9 @@ import ffmpeg
 import numpy as np
 from scipy.signal import resample_poly
 
-from evaluation.loudness import integrated_loudness
+from generation.atomic import atomic_path
 from generation.media import MediaError, decode_audio, ffmpeg_executable, run_ffmpeg
+from studyapp.stimuli.loudness import integrated_loudness
 
 
 @dataclass(frozen=True)
@@ -124,38 +124,36 @@ def render_stimulus(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = out.with_name(f".{out.name}.f32")
-    temporary = out.with_name(f".{out.name}.tmp.mp4")
     raw.write_bytes(audio.tobytes())
     try:
-        pictures = ffmpeg.input(str(video), ss=start, t=float(span)).video
-        sound = ffmpeg.input(str(raw), format="f32le", ar=spec.audio_rate, ac=1).audio
-        sound = sound.filter("aresample", spec.output_rate, resampler="soxr")
-        stream = ffmpeg.output(
-            pictures,
-            sound,
-            str(temporary),
-            format="mp4",
-            vcodec="libx264",
-            pix_fmt="yuv420p",
-            crf=spec.video_crf,
-            preset=spec.video_preset,
-            acodec="aac",
-            audio_bitrate=spec.audio_bitrate,
-            ar=spec.output_rate,
-            ac=spec.channels,
-            t=float(span),
-            movflags="+faststart",
-            map_metadata=-1,
-            map_chapters=-1,
-            fflags="+bitexact",
-            # The mp4 boxes' fixed handler names and language stay: every stimulus carries the same ones.
-            **{"flags:v": "+bitexact", "flags:a": "+bitexact", "metadata:s:v:0": "encoder="},
-        ).overwrite_output()
-        run_ffmpeg(stream, out)
-        os.replace(temporary, out)
+        with atomic_path(out, suffix=".mp4") as temporary:
+            pictures = ffmpeg.input(str(video), ss=start, t=float(span)).video
+            sound = ffmpeg.input(str(raw), format="f32le", ar=spec.audio_rate, ac=1).audio
+            sound = sound.filter("aresample", spec.output_rate, resampler="soxr")
+            stream = ffmpeg.output(
+                pictures,
+                sound,
+                str(temporary),
+                format="mp4",
+                vcodec="libx264",
+                pix_fmt="yuv420p",
+                crf=spec.video_crf,
+                preset=spec.video_preset,
+                acodec="aac",
+                audio_bitrate=spec.audio_bitrate,
+                ar=spec.output_rate,
+                ac=spec.channels,
+                t=float(span),
+                movflags="+faststart",
+                map_metadata=-1,
+                map_chapters=-1,
+                fflags="+bitexact",
+                # The mp4 boxes' fixed handler names and language stay: every stimulus carries the same ones.
+                **{"flags:v": "+bitexact", "flags:a": "+bitexact", "metadata:s:v:0": "encoder="},
+            ).overwrite_output()
+            run_ffmpeg(stream, out)
     finally:
         raw.unlink(missing_ok=True)
-        temporary.unlink(missing_ok=True)
     return out
 
 

@@ -5,8 +5,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from evaluation.loudness import integrated_loudness
 from generation.media import ffmpeg_executable
+from studyapp.stimuli.loudness import integrated_loudness
 
 
 def sine(amplitude: float, rate: int, seconds: float = 5.0) -> np.ndarray:

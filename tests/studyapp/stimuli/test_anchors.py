@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generation.anchors import anchor
+from studyapp.stimuli.anchors import anchor
 
 
 def test_shifts_move_the_sound_by_half_a_second_and_keep_its_length() -> None:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from evaluation.loudness import integrated_loudness
 from generation.media import decode_audio
-from generation.render import StimulusSpec, fit_and_normalise, render_stimulus, video_duration
+from studyapp.stimuli.loudness import integrated_loudness
+from studyapp.stimuli.render import StimulusSpec, fit_and_normalise, render_stimulus, video_duration
 
 # Properties that follow from the content (how compressible it is), not from the encoding settings.
 CONTENT_DEPENDENT = {"bit_rate", "size", "filename", "nb_read_packets", "nb_read_frames"}

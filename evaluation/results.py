@@ -4,29 +4,88 @@ catch trials, or a researcher's decision), failed headphone screenings, and impl
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-REQUIRED_COLUMNS = [
-    "participant",
-    "simulated",
-    "excluded",
-    "exclusion_reason",
-    "task_type",
-    "trial_index",
-    "trial_kind",
-    "clip",
-    "category",
-    "system",
-    "stimulus_role",
-    "correct",
-    "answer",
-    "rating",
-    "rank",
-    "response_time_ms",
-]
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    meaning: str
+    analysed: bool = False  # the statistics read it, so a table without it cannot be analysed
+
+
+RESPONSE_TABLE = (
+    Column("study", "the study's slug"),
+    Column("participant", "opaque participant id", analysed=True),
+    Column("participant_number", "order of arrival"),
+    Column("simulated", "1 for a participant made by simulate_participants", analysed=True),
+    Column("excluded", "1 when the participant is excluded", analysed=True),
+    Column("exclusion_reason", "why", analysed=True),
+    Column("task", "the task's order in the study"),
+    Column("task_type", "turing_2afc, turing_single, sync_rating, fidelity_rating, ranking", analysed=True),
+    Column("trial_index", "position in the participant's sequence", analysed=True),
+    Column("trial_kind", "test, practice or catch", analysed=True),
+    Column("clip", "clip id", analysed=True),
+    Column("category", "sound category", analysed=True),
+    Column("system", "the system of the soundtrack this row describes", analysed=True),
+    Column("stimulus_role", "test, practice or anchor", analysed=True),
+    Column("anchor", "the anchor variant, when the soundtrack is one"),
+    Column("position", "the letter it was shown under"),
+    Column("positions", "every letter of the trial"),
+    Column("answer", "the answer as given (a letter, real/generated, a rating, A>B>C)", analysed=True),
+    Column("correct", "Turing tasks: 1 when the real soundtrack was identified", analysed=True),
+    Column("catch_passed", "catch trials: 1 when passed"),
+    Column("rating", "rating tasks: 1 to 5", analysed=True),
+    Column("rank", "ranking: this soundtrack's rank, 1 = best", analysed=True),
+    Column("response_time_ms", "from the moment every soundtrack had played", analysed=True),
+    Column("plays", "plays of the trial's soundtracks"),
+    Column("client_time", "the browser's clock at the answer"),
+    Column("server_time", "the server's clock when it was saved"),
+    Column("response_id", "the response's database id"),
+)
+PARTICIPANT_TABLE = (
+    Column("study", "the study's slug"),
+    Column("participant", "opaque participant id", analysed=True),
+    Column("participant_number", "order of arrival"),
+    Column("status", "consented, screening_failed, in_progress or finished", analysed=True),
+    Column("simulated", "1 for a simulated participant"),
+    Column("excluded", "1 when excluded"),
+    Column("exclusion_reason", "why"),
+    Column("screening_score", "headphone check: correct of 6"),
+    Column("screening_passed", "1 when passed"),
+    Column("prolific_pid", "Prolific participant id"),
+    Column("prolific_study_id", "Prolific study id"),
+    Column("prolific_session_id", "Prolific session id"),
+    Column("mturk_worker_id", "MTurk worker id"),
+    Column("mturk_assignment_id", "MTurk assignment id"),
+    Column("mturk_hit_id", "MTurk HIT id"),
+    Column("user_agent", "the browser"),
+    Column("consented_at", "time of consent"),
+    Column("started_at", "time of arrival"),
+    Column("finished_at", "time of finishing"),
+    Column("responses", "answers given"),
+    Column("catch_trials", "catch trials answered"),
+    Column("catch_failed", "catch trials failed"),
+    Column("questionnaire", "the questionnaire's answers, as JSON"),
+)
+# The responses table written by `manage.py export_results`, the admin and the API, in this order.
+COLUMNS = [c.name for c in RESPONSE_TABLE]
+PARTICIPANT_COLUMNS = [c.name for c in PARTICIPANT_TABLE]
+REQUIRED_COLUMNS = [c.name for c in RESPONSE_TABLE if c.analysed]
+
+
+def write_csv(columns: list[str], rows: list[dict]) -> str:
+    """A table of ``columns`` as CSV text, the one way the tables are written."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 class ResultsError(ValueError):
@@ -76,7 +135,7 @@ def load_participants(path: str | Path | None) -> pd.DataFrame | None:
     if not path.is_file():
         raise ResultsError(f"{path}: no such file (the participants table is written beside the responses)")
     table = pd.read_csv(path, dtype={"participant": str})
-    if "status" not in table.columns or "participant" not in table.columns:
+    if any(c.analysed and c.name not in table.columns for c in PARTICIPANT_TABLE):
         raise ResultsError(f"{path}: expected the participants table of `manage.py export_results`")
     return table
 

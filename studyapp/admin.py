@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import escape, format_html, format_html_join
 
-from studyapp import exports, reports, selectors, services
+from studyapp import exports, planning, reports, selectors, services
 from studyapp.models import Clip, Participant, Stimulus, Study, System, Task, Trial
 
 
@@ -174,7 +174,7 @@ class StudyAdmin(admin.ModelAdmin):
         """What participant number N (default: the next) would get, trial by trial — computed, not saved."""
         study = get_object_or_404(Study, pk=pk)
         number = int(request.GET.get("participant") or study.participants.count() + 1)
-        plan, problems = selectors.study_preview(study, number=number)
+        plan, problems = planning.study_preview(study, number=number)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Preview: {study.title}",

@@ -3,10 +3,9 @@ document. Used by `manage.py export_results`, the admin download and the researc
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
+from evaluation import results
 from studyapp import selectors
 from studyapp.models import Study
 
@@ -14,14 +13,14 @@ FORMATS = ("csv", "json")
 
 
 def responses_csv(study: Study, *, include_excluded: bool = False) -> str:
-    return _csv(
-        selectors.RESULT_COLUMNS, selectors.study_result_rows(study, include_excluded=include_excluded)
+    return results.write_csv(
+        results.COLUMNS, selectors.study_result_rows(study, include_excluded=include_excluded)
     )
 
 
 def participants_csv(study: Study, *, include_excluded: bool = False) -> str:
-    return _csv(
-        selectors.PARTICIPANT_COLUMNS,
+    return results.write_csv(
+        results.PARTICIPANT_COLUMNS,
         selectors.study_participant_rows(study, include_excluded=include_excluded),
     )
 
@@ -38,11 +37,3 @@ def results_json(study: Study, *, include_excluded: bool = False) -> str:
         },
         indent=1,
     )
-
-
-def _csv(columns: list[str], rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()

@@ -12,6 +12,8 @@ import secrets
 from django.db import models
 from django.db.models import Q
 
+from studyapp.tasks import TaskType, registry
+
 
 def opaque_id() -> str:
     """128 random bits, hex: unguessable, and carries no order, time or system."""
@@ -168,16 +170,11 @@ class Study(models.Model):
 
 
 class Task(models.Model):
-    class Type(models.TextChoices):
-        TURING_2AFC = "turing_2afc", "Turing test, two alternatives"
-        TURING_SINGLE = "turing_single", "Turing test, single stimulus"
-        SYNC_RATING = "sync_rating", "synchronisation rating"
-        FIDELITY_RATING = "fidelity_rating", "fidelity rating"
-        RANKING = "ranking", "ranking"
+    """One part of a study: trials of one task type (studyapp.tasks), with its settings."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="tasks")
     order = models.PositiveSmallIntegerField(default=0)
-    type = models.CharField(max_length=20, choices=Type.choices)
+    type = models.CharField(max_length=20, choices=registry.choices)
     question = models.CharField(max_length=300)
     scale_labels = models.JSONField(default=list, blank=True, help_text="rating tasks: 5 labels, 1 to 5")
     trials_per_participant = models.PositiveSmallIntegerField(default=8)
@@ -202,8 +199,12 @@ class Task(models.Model):
         return f"{self.study.slug} #{self.order} {self.type}"
 
     @property
+    def task_type(self) -> TaskType:
+        return registry.get(self.type)
+
+    @property
     def is_rating(self) -> bool:
-        return self.type in (self.Type.SYNC_RATING, self.Type.FIDELITY_RATING)
+        return self.task_type.is_rating
 
 
 class Participant(models.Model):

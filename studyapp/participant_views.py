@@ -16,12 +16,13 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
+from rest_framework import serializers
 
-from studyapp import presentation, screening, services
+from studyapp import presentation, screening, selectors, services
 from studyapp.models import Participant, Study
+from studyapp.validation import StrictBoolean, StrictInteger, error_lines
 
 NOT_A_PARTICIPANT = "Your session has expired or was never started: open the study link again."
 
@@ -109,7 +110,11 @@ def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
     if step == presentation.SCREENING_FAILED:
         return render(request, "studyapp/participant/screening_failed.html", context)
     if step == presentation.TRIALS:
-        return render(request, "studyapp/participant/trials.html", context)
+        return render(
+            request,
+            "studyapp/participant/trials.html",
+            {**context, "task_scripts": presentation.task_scripts(study)},
+        )
     if step == presentation.QUESTIONNAIRE:
         return render(
             request, "studyapp/participant/questionnaire.html", {**context, "form": QuestionnaireForm()}
@@ -220,51 +225,38 @@ def trial_answer(request: HttpRequest, slug: str, index: int) -> JsonResponse:
             raise ValueError
     except ValueError:
         return _json_error("Expected a JSON object.", 400)
+    body = AnswerInput(data=data)
+    if not body.is_valid():
+        return _json_error(error_lines(body.errors)[0], 400)
+    fields = dict(body.validated_data)
+    key = fields.pop("idempotency_key")
     try:
-        answer = _answer(data)
         response = services.response_record(
-            participant=participant,
-            index=index,
-            idempotency_key=str(data.get("idempotency_key", "")),
-            answer=answer,
+            participant=participant, index=index, idempotency_key=key, answer=services.Answer(**fields)
         )
     except services.ParticipationError as error:
         return _json_error(str(error), error.status)
-    feedback = presentation.practice_feedback(response) if response.trial.kind == "practice" else ""
+    feedback = selectors.practice_feedback(response) if response.trial.kind == "practice" else ""
     return JsonResponse({"saved": True, "index": index, "feedback": feedback})
 
 
-def _answer(data: dict) -> services.Answer:
-    """The answer fields of a JSON body, type-checked; a bad field is named in the error."""
+class AnswerInput(serializers.Serializer):
+    """The JSON body of an answer; each field type-checked, a bad one named in the error. Which fields
+    a trial needs, and their ranges, is its task type's business (services.response_record)."""
 
-    def integer(name: str) -> int | None:
-        value = data.get(name)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise services.ParticipationError(f"{name}: expected a whole number")
-        return value
+    MAX_INT = 2_147_483_647  # what every database's integer column holds
 
-    def integers(name: str) -> list[int] | None:
-        value = data.get(name)
-        if value is not None and (
-            not isinstance(value, list)
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ):
-            raise services.ParticipationError(f"{name}: expected a list of whole numbers")
-        return value
-
-    judged_real = data.get("judged_real")
-    if judged_real is not None and not isinstance(judged_real, bool):
-        raise services.ParticipationError("judged_real: expected true or false")
-    client_time = parse_datetime(data["client_time"]) if isinstance(data.get("client_time"), str) else None
-    response_time = integer("response_time_ms")
-    if response_time is not None and response_time < 0:
-        raise services.ParticipationError("response_time_ms: expected 0 or more")
-    return services.Answer(
-        choice=integer("choice"),
-        judged_real=judged_real,
-        rating=integer("rating"),
-        ranking=integers("ranking"),
-        response_time_ms=response_time,
-        play_counts=integers("play_counts"),
-        client_time=client_time,
+    idempotency_key = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
     )
+    choice = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
+    judged_real = StrictBoolean(required=False, allow_null=True, default=None)
+    rating = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
+    ranking = serializers.ListField(
+        child=StrictInteger(maximum=MAX_INT), required=False, allow_null=True, default=None
+    )
+    response_time_ms = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
+    play_counts = serializers.ListField(
+        child=StrictInteger(maximum=MAX_INT), required=False, allow_null=True, default=None
+    )
+    client_time = serializers.DateTimeField(required=False, allow_null=True, default=None)

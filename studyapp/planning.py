@@ -1,15 +1,16 @@
 """A participant's trial sequence, computed from the study and the counts so far (reads only): per
 task in study order, its practice trials first, then its test and catch trials in a random order.
-Test trials come from the balanced design (studyapp.design); the order is seeded by the study's seed
-and the participant's number, so a plan can be previewed and reproduced. Stored by
-`services.study_assign_trials`; shown by the admin's preview."""
+Test trials come from the balanced design (studyapp.design); which stimuli each trial shows is the
+task type's business (studyapp.tasks). The order is seeded by the study's seed and the participant's
+number, so a plan can be previewed and reproduced. Stored by `services.study_assign_trials`; shown
+by the admin's preview (`study_preview`)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from studyapp import design, scoring, selectors
+from studyapp import design, selectors
 from studyapp.models import Clip, Stimulus, Study, System, Task, Trial
 
 
@@ -18,7 +19,7 @@ class PlannedTrial:
     task: Task
     kind: str
     clip: Clip
-    system: System | None  # under test; None for ranking
+    system: System | None  # under test; None when a trial shows every system (ranking)
     stimuli: list[Stimulus]  # in the order shown
     answer_key: dict
 
@@ -42,57 +43,58 @@ def plan_trials(study: Study, *, number: int) -> list[PlannedTrial]:
         )
         if not chosen:
             continue  # every cell of this task has reached its quota
-        task_systems = selectors.task_systems(task)
+        plan = _TaskPlan(task, selectors.task_systems(task), real, stimuli, rng)
         block = [
-            _test_trial(task, clips[(category, clip_id)], systems.get(name), task_systems, real, stimuli, rng)
-            for clip_id, name, category in chosen
+            plan.test(clips[(category, clip_id)], systems.get(name)) for clip_id, name, category in chosen
         ]
         seen = {clip_id for clip_id, _, _ in chosen}
         test_clips = [clips[(category, c)] for category, ids in task_design.clips.items() for c in ids]
         pool = [c for c in test_clips if c.clip_id not in seen] or test_clips
         for _ in range(round(len(chosen) * task.catch_rate)):
-            block.append(_catch_trial(task, rng.choice(pool), task_systems, real, stimuli, rng))
+            block.append(plan.catch(rng.choice(pool)))
         rng.shuffle(block)
         for n in range(min(task.practice_trials, len(practice_clips))):
             clip = practice_clips[(number + n) % len(practice_clips)]
-            system = task_systems[(number + n) % len(task_systems)] if task_systems else None
-            planned.append(
-                _test_trial(task, clip, system, task_systems, real, stimuli, rng, kind=Trial.Kind.PRACTICE)
-            )
+            system = plan.systems[(number + n) % len(plan.systems)] if plan.systems else None
+            planned.append(plan.test(clip, system, kind=Trial.Kind.PRACTICE))
         planned.extend(block)
     return planned
 
 
-def _test_trial(
-    task, clip, system, task_systems, real, stimuli, rng, *, kind: str = Trial.Kind.TEST
-) -> PlannedTrial:
-    if task.type == Task.Type.RANKING:
-        shown = [stimuli[(clip.pk, s.pk, "")] for s in task_systems]
-        rng.shuffle(shown)
-        return PlannedTrial(task, kind, clip, None, shown, {})
-    tested = stimuli[(clip.pk, system.pk, "")]
-    if task.type == Task.Type.TURING_2AFC:
-        shown = [stimuli[(clip.pk, real.pk, "")], tested]
-        rng.shuffle(shown)
-        return PlannedTrial(task, kind, clip, system, shown, {})
-    return PlannedTrial(task, kind, clip, system, [tested], {})
+@dataclass
+class _TaskPlan:
+    """Builds one task's trials; the task type says which stimuli each shows."""
+
+    task: Task
+    systems: list[System]
+    real: System | None
+    stimuli: dict[tuple[int, int, str], Stimulus]
+    rng: random.Random
+
+    def _picker(self, clip: Clip):
+        return lambda system, variant: self.stimuli[(clip.pk, system.pk, variant)]
+
+    def test(self, clip: Clip, system: System | None, *, kind: str = Trial.Kind.TEST) -> PlannedTrial:
+        task_type = self.task.task_type
+        shown = task_type.test_stimuli(
+            self._picker(clip), system=system, systems=self.systems, real=self.real, rng=self.rng
+        )
+        tested = None if task_type.all_systems_at_once else system
+        return PlannedTrial(self.task, kind, clip, tested, shown, {})
+
+    def catch(self, clip: Clip) -> PlannedTrial:
+        task_type = self.task.task_type
+        shown = task_type.catch_stimuli(
+            self._picker(clip), systems=self.systems, real=self.real, rng=self.rng
+        )
+        return PlannedTrial(
+            self.task, Trial.Kind.CATCH, clip, self.real, shown, {"catch": task_type.catch_rule}
+        )
 
 
-def _catch_trial(task, clip, task_systems, real, stimuli, rng) -> PlannedTrial:
-    """A trial with an anchor whose right answer is obvious to anyone attending (studyapp.scoring)."""
-    degraded = stimuli[(clip.pk, real.pk, "degraded")]
-    catch = Trial.Kind.CATCH
-    if task.type == Task.Type.TURING_2AFC:
-        shown = [stimuli[(clip.pk, real.pk, "")], degraded]
-        rng.shuffle(shown)
-        return PlannedTrial(task, catch, clip, real, shown, {"catch": scoring.CHOOSE_REAL})
-    if task.type == Task.Type.TURING_SINGLE:
-        return PlannedTrial(task, catch, clip, real, [degraded], {"catch": scoring.SAY_GENERATED})
-    if task.type == Task.Type.SYNC_RATING:
-        shifted = stimuli[(clip.pk, real.pk, rng.choice(["shift_early", "shift_late"]))]
-        return PlannedTrial(task, catch, clip, real, [shifted], {"catch": scoring.RATE_LOW})
-    if task.type == Task.Type.FIDELITY_RATING:
-        return PlannedTrial(task, catch, clip, real, [degraded], {"catch": scoring.RATE_LOW})
-    shown = [stimuli[(clip.pk, s.pk, "")] for s in task_systems] + [degraded]
-    rng.shuffle(shown)
-    return PlannedTrial(task, catch, clip, real, shown, {"catch": scoring.RANK_LAST})
+def study_preview(study: Study, *, number: int) -> tuple[list[PlannedTrial], list[str]]:
+    """The trials participant ``number`` would get now (nothing saved), and the configuration problems."""
+    problems = selectors.study_configuration_problems(study)
+    if problems:
+        return [], problems
+    return plan_trials(study, number=number), []

@@ -13,7 +13,9 @@ from urllib.parse import urlencode, urlparse
 
 from django.urls import reverse
 
-from studyapp.models import Participant, Response, Study, Task, Trial
+from studyapp.models import Participant, Response, Study, Trial
+from studyapp.tasks import registry
+from studyapp.tasks.base import letter
 
 # Steps of the participant's journey, in order; `participant_step` says where one stands.
 CONSENT, SCREENING, SCREENING_FAILED, TRIALS, QUESTIONNAIRE, COMPLETE = (
@@ -25,39 +27,11 @@ CONSENT, SCREENING, SCREENING_FAILED, TRIALS, QUESTIONNAIRE, COMPLETE = (
     "complete",
 )
 
-TASK_INTROS = {
-    Task.Type.TURING_2AFC: (
-        "You will see the same video twice, with two different soundtracks, A and B. One is the original "
-        "recording; the other was made by a computer. Play both to the end, then choose."
-    ),
-    Task.Type.TURING_SINGLE: (
-        "You will see one video at a time. Its soundtrack is either the original recording or was made "
-        "by a computer. Play it to the end, then say which you think it is."
-    ),
-    Task.Type.SYNC_RATING: (
-        "You will see one video at a time. Play it to the end, then rate how well the sound is "
-        "synchronised with what you see, from 1 to 5."
-    ),
-    Task.Type.FIDELITY_RATING: (
-        "You will see one video at a time. Play it to the end, then rate how realistic the sound is, "
-        "from 1 to 5, whatever you think of its timing."
-    ),
-    Task.Type.RANKING: (
-        "You will see the same video several times, each with a different soundtrack. Play each one to "
-        "the end, then give each a rank: 1 for the most realistic."
-    ),
-}
-NO_RIGHT_ANSWER = "Saved. There are no right or wrong answers here: go by your own impression."
-
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
 MTURK_SUBMIT_HOSTS = {"www.mturk.com", "workersandbox.mturk.com"}
 PROLIFIC_COMPLETE = "https://app.prolific.com/submissions/complete"
 PROLIFIC_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 MTURK_PARAMS = ("workerId", "assignmentId", "hitId", "turkSubmitTo")
-
-
-def letter(position: int) -> str:
-    return chr(ord("A") + position)
 
 
 def participant_step(participant: Participant | None) -> str:
@@ -72,6 +46,14 @@ def participant_step(participant: Participant | None) -> str:
     if participant.trials.filter(response__isnull=True).exists() or not participant.trials.exists():
         return TRIALS
     return QUESTIONNAIRE
+
+
+def task_scripts(study: Study) -> list[tuple[str, str]]:
+    """The JavaScript renderers the study's task types need: (static path, the types it renders)."""
+    scripts: dict[str, list[str]] = {}
+    for name in study.tasks.values_list("type", flat=True).distinct():
+        scripts.setdefault(registry.get(name).script, []).append(name)
+    return [(script, " ".join(sorted(types))) for script, types in sorted(scripts.items())]
 
 
 def next_trial(participant: Participant) -> Trial | None:
@@ -105,32 +87,13 @@ def trial_payload(participant: Participant) -> dict:
                 "of": len(tasks),
                 "type": task.type,
                 "question": task.question,
-                "intro": TASK_INTROS[task.type],
+                "intro": task.task_type.intro,
                 "scale_labels": list(task.scale_labels) if task.is_rating else [],
             },
             "stimuli": [{"label": letter(n), "src": url} for n, url in enumerate(urls)],
         },
         "preload": _media_urls(pending[1]) if len(pending) > 1 else [],
     }
-
-
-def practice_feedback(response: Response) -> str:
-    """Feedback after a practice answer has been saved. Practice clips are never analysed, and they
-    are not used as test clips, so telling the right answer here teaches the task and leaks nothing."""
-    trial = response.trial
-    real = [
-        p.position
-        for p in trial.presented.select_related("stimulus__system")
-        if p.stimulus.system.is_real and not p.stimulus.variant
-    ]
-    if trial.task.type == Task.Type.TURING_2AFC and real:
-        verdict = "Right." if response.choice in real else "Not this time."
-        return f"{verdict} The original recording was {letter(real[0])}."
-    if trial.task.type == Task.Type.TURING_SINGLE:
-        truth = "the original recording" if real else "made by a computer"
-        verdict = "Right." if response.judged_real == bool(real) else "Not this time."
-        return f"{verdict} This soundtrack was {truth}."
-    return NO_RIGHT_ANSWER
 
 
 @dataclass(frozen=True)

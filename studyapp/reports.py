@@ -10,16 +10,16 @@ import pandas as pd
 
 from evaluation.analysis import Analysis, AnalysisConfig, analyse
 from evaluation.report import render_html, write_report
-from evaluation.results import normalise
+from evaluation.results import COLUMNS, PARTICIPANT_COLUMNS, normalise
 from studyapp import selectors
 from studyapp.models import Study
 
 
 def study_analysis(study: Study, config: AnalysisConfig | None = None) -> Analysis:
     rows = selectors.study_result_rows(study, include_excluded=True)
-    table = pd.DataFrame(rows, columns=selectors.RESULT_COLUMNS)
+    table = pd.DataFrame(rows, columns=COLUMNS)
     participants = pd.DataFrame(
-        selectors.study_participant_rows(study, include_excluded=True), columns=selectors.PARTICIPANT_COLUMNS
+        selectors.study_participant_rows(study, include_excluded=True), columns=PARTICIPANT_COLUMNS
     )
     return analyse(normalise(table), participants, config)
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 from django.db import connection
 
-from studyapp import design, scoring
-from studyapp.models import Participant, Response, Stimulus, Study, System, Task, Trial, TrialStimulus
+from studyapp import design, tasks
+from studyapp.models import Participant, Response, Stimulus, Study, System, Task, Trial
 
 
 def health_status() -> dict[str, str]:
@@ -23,13 +23,9 @@ def health_status() -> dict[str, str]:
 
 
 def task_systems(task: Task) -> list[System]:
-    """The systems whose soundtracks form this task's cells. 2AFC pits each generated system against
-    the real soundtrack, so real is the reference there, not a cell; single-stimulus and rating tasks
-    include real (hidden reference, and the baseline of d′); ranking shows all at once."""
-    systems = list(task.study.systems.order_by("name"))
-    if task.type == Task.Type.TURING_2AFC:
-        return [s for s in systems if not s.is_real]
-    return systems
+    """The systems whose soundtracks form this task's cells, as its type says (2AFC: the generated
+    ones, real being the reference of every trial; the others: every system, real included)."""
+    return task.task_type.systems_judged(list(task.study.systems.order_by("name")))
 
 
 def _stimuli_index(study: Study) -> dict[tuple[int, int, str], Stimulus]:
@@ -50,13 +46,14 @@ def task_design(task: Task, *, index: dict | None = None) -> tuple[design.TaskDe
     index = _stimuli_index(study) if index is None else index
     systems = task_systems(task)
     real = _real(study)
-    needs_real = task.type == Task.Type.TURING_2AFC or task.catch_rate > 0
+    task_type = task.task_type
+    needs_real = task_type.real_is_reference or task.catch_rate > 0
     problems = []
     label = f"tasks[{task.order}] ({task.type})"
     if needs_real and real is None:
         problems.append(f"{label}: needs the real soundtracks (system 'real') in the study's systems")
-    if task.type == Task.Type.RANKING and len(systems) < 2:
-        problems.append(f"{label}: ranking needs at least two systems")
+    if len(systems) < task_type.min_systems:
+        problems.append(f"{label}: {task.type} needs at least {task_type.min_systems} systems")
     if not systems:
         problems.append(f"{label}: no systems to test; add generated systems to the study")
     clips: dict[str, list[str]] = {}
@@ -64,23 +61,14 @@ def task_design(task: Task, *, index: dict | None = None) -> tuple[design.TaskDe
         wanted = [(s, "") for s in systems]
         if needs_real and real is not None:
             wanted.append((real, ""))
-            wanted.extend((real, v) for v in ANCHORS_BY_TASK[task.type])
+            wanted.extend((real, v) for v in task_type.anchors)
         missing = [f"{s.name}{'/' + v if v else ''}" for s, v in wanted if (clip.pk, s.pk, v) not in index]
         if missing:
             problems.append(f"{label}: clip {clip} has no stimulus for {', '.join(missing)}; import it")
             continue
         clips.setdefault(clip.category, []).append(clip.clip_id)
-    names = [None] if task.type == Task.Type.RANKING else [s.name for s in systems]
+    names = [None] if task_type.all_systems_at_once else [s.name for s in systems]
     return design.TaskDesign(clips, names, task.trials_per_participant, task.target_per_cell), problems
-
-
-ANCHORS_BY_TASK = {
-    Task.Type.TURING_2AFC: ("degraded",),
-    Task.Type.TURING_SINGLE: ("degraded",),
-    Task.Type.SYNC_RATING: ("shift_early", "shift_late"),
-    Task.Type.FIDELITY_RATING: ("degraded",),
-    Task.Type.RANKING: ("degraded",),
-}
 
 
 def study_configuration_problems(study: Study) -> list[str]:
@@ -162,74 +150,57 @@ def study_progress(study: Study) -> dict:
 
 # --- results -----------------------------------------------------------------------------------------
 
-RESULT_COLUMNS = [
-    "study",
-    "participant",
-    "participant_number",
-    "simulated",
-    "excluded",
-    "exclusion_reason",
-    "task",
-    "task_type",
-    "trial_index",
-    "trial_kind",
-    "clip",
-    "category",
-    "system",
-    "stimulus_role",
-    "anchor",
-    "position",
-    "positions",
-    "answer",
-    "correct",
-    "catch_passed",
-    "rating",
-    "rank",
-    "response_time_ms",
-    "plays",
-    "client_time",
-    "server_time",
-    "response_id",
-]
-PARTICIPANT_COLUMNS = [
-    "study",
-    "participant",
-    "participant_number",
-    "status",
-    "simulated",
-    "excluded",
-    "exclusion_reason",
-    "screening_score",
-    "screening_passed",
-    "prolific_pid",
-    "prolific_study_id",
-    "prolific_session_id",
-    "mturk_worker_id",
-    "mturk_assignment_id",
-    "mturk_hit_id",
-    "user_agent",
-    "consented_at",
-    "started_at",
-    "finished_at",
-    "responses",
-    "catch_trials",
-    "catch_failed",
-    "questionnaire",
-]
-
 
 def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
+def trial_shown(trial: Trial) -> list[tasks.Shown]:
+    """The server's truth about each soundtrack of a trial, in the order shown."""
+    return [
+        tasks.Shown(
+            position=item.position,
+            system=item.stimulus.system.name,
+            real=item.stimulus.system.is_real and not item.stimulus.variant,
+            anchor=item.stimulus.variant,
+            role=item.stimulus.role,
+        )
+        for item in trial.presented.all()
+    ]
+
+
+def _answer(response: Response) -> tasks.Answer:
+    return tasks.Answer(
+        choice=response.choice,
+        judged_real=response.judged_real,
+        rating=response.rating,
+        ranking=response.ranking,
+    )
+
+
+def catch_passed(response: Response) -> bool | None:
+    """Whether the answer to a catch trial passed it (its task type's rule); None for other trials."""
+    trial = response.trial
+    if not trial.answer_key.get("catch"):
+        return None
+    return trial.task.task_type.catch_passed(_answer(response), trial_shown(trial))
+
+
+def practice_feedback(response: Response) -> str:
+    """What the task type tells a participant after a practice answer. Practice clips are never
+    analysed, and they are not used as test clips, so telling the right answer teaches the task and
+    leaks nothing."""
+    trial = response.trial
+    return trial.task.task_type.practice_feedback(_answer(response), trial_shown(trial))
+
+
 def _trial_rows(study: Study, response: Response) -> list[dict]:
     trial = response.trial
     participant = trial.participant
-    presented = list(trial.presented.all())
-    real_positions = [p.position for p in presented if p.stimulus.system.is_real and not p.stimulus.variant]
-    anchor_positions = [p.position for p in presented if p.stimulus.variant]
-    rule = trial.answer_key.get("catch")
-    letters = [chr(ord("A") + p.position) for p in presented]
+    task_type = trial.task.task_type
+    shown, answer = trial_shown(trial), _answer(response)
+    correct = task_type.correct(answer, shown)
+    passed = catch_passed(response)
     base = {
         "study": study.slug,
         "participant": participant.public_id,
@@ -243,9 +214,9 @@ def _trial_rows(study: Study, response: Response) -> list[dict]:
         "trial_kind": trial.kind,
         "clip": trial.clip.clip_id,
         "category": trial.clip.category,
-        "positions": "".join(letters),
-        "correct": "",
-        "catch_passed": "",
+        "positions": "".join(s.letter for s in shown),
+        "correct": "" if correct is None else int(correct),
+        "catch_passed": "" if passed is None else int(passed),
         "rating": "",
         "rank": "",
         "response_time_ms": response.response_time_ms if response.response_time_ms is not None else "",
@@ -254,56 +225,29 @@ def _trial_rows(study: Study, response: Response) -> list[dict]:
         "server_time": _iso(response.server_time),
         "response_id": response.pk,
     }
-    is_correct = scoring.correct(
-        trial.task.type,
-        real_positions=real_positions,
-        choice=response.choice,
-        judged_real=response.judged_real,
-    )
-    passed = scoring.catch_passed(
-        rule,
-        real_positions=real_positions,
-        anchor_positions=anchor_positions,
-        choice=response.choice,
-        judged_real=response.judged_real,
-        rating=response.rating,
-        ranking=response.ranking,
-    )
-    if is_correct is not None:
-        base["correct"] = int(is_correct)
-    if passed is not None:
-        base["catch_passed"] = int(passed)
-
-    def shown(item: TrialStimulus) -> dict:
-        stimulus = item.stimulus
-        return {
-            "system": stimulus.system.name,
-            "stimulus_role": stimulus.role,
-            "anchor": stimulus.variant,
-            "position": chr(ord("A") + item.position),
-        }
-
-    task_type = trial.task.type
-    if task_type == Task.Type.RANKING:
-        order = response.ranking or []
-        return [
-            {
-                **base,
-                **shown(item),
-                "answer": ">".join(letters[p] for p in order),
-                "rank": order.index(item.position) + 1,
+    rows = []
+    for values in task_type.export_rows(answer, shown):
+        described = values.pop("shown")
+        rows.append(
+            base
+            | {
+                "system": described.system,
+                "stimulus_role": described.role,
+                "anchor": described.anchor,
+                "position": described.letter,
             }
-            for item in presented
-        ]
-    if task_type == Task.Type.TURING_2AFC:
-        # The row describes the soundtrack under test: the generated one (or the anchor in a catch).
-        tested = next((p for p in presented if p.position not in real_positions), presented[0])
-        return [{**base, **shown(tested), "answer": letters[response.choice]}]
-    answer = ("real" if response.judged_real else "generated") if task_type == Task.Type.TURING_SINGLE else ""
-    if response.rating is not None:
-        base["rating"] = response.rating
-        answer = str(response.rating)
-    return [{**base, **shown(presented[0]), "answer": answer}]
+            | values
+        )
+    return rows
+
+
+def _responses(study: Study):
+    return (
+        Response.objects.filter(trial__participant__study=study)
+        .select_related("trial__participant", "trial__task", "trial__clip", "trial__system")
+        .prefetch_related("trial__presented__stimulus__system", "trial__presented__stimulus__clip")
+        .order_by("trial__participant__number", "trial__index")
+    )
 
 
 def study_result_rows(
@@ -312,12 +256,7 @@ def study_result_rows(
     """The tidy long table: one row per response (a ranking: one row per ranked soundtrack), in
     participant and trial order. Excluded participants only with ``include_excluded``; one
     participant's rows only with ``participant``."""
-    responses = (
-        Response.objects.filter(trial__participant__study=study)
-        .select_related("trial__participant", "trial__task", "trial__clip", "trial__system")
-        .prefetch_related("trial__presented__stimulus__system", "trial__presented__stimulus__clip")
-        .order_by("trial__participant__number", "trial__index")
-    )
+    responses = _responses(study)
     if not include_excluded:
         responses = responses.filter(trial__participant__excluded=False)
     if participant is not None:
@@ -328,57 +267,61 @@ def study_result_rows(
     return rows
 
 
+def participant_catch_outcomes(participant: Participant) -> dict[int, list[bool]]:
+    """Per task (by id), whether each of the participant's answered catch trials was passed."""
+    responses = (
+        Response.objects.filter(trial__participant=participant, trial__kind=Trial.Kind.CATCH)
+        .select_related("trial__task")
+        .prefetch_related("trial__presented__stimulus__system", "trial__presented__stimulus__clip")
+    )
+    outcomes: dict[int, list[bool]] = {}
+    for response in responses:
+        outcomes.setdefault(response.trial.task_id, []).append(bool(catch_passed(response)))
+    return outcomes
+
+
 def study_participant_rows(study: Study, *, include_excluded: bool = False) -> list[dict]:
-    rows = []
-    result_rows = study_result_rows(study, include_excluded=True)
-    by_participant: dict[str, list[dict]] = {}
-    for row in result_rows:
-        by_participant.setdefault(row["participant"], []).append(row)
+    answered = Counter()
+    catch_trials, catch_failed = Counter(), Counter()
+    for response in _responses(study):
+        number = response.trial.participant.number
+        answered[number] += 1
+        passed = catch_passed(response)
+        if passed is not None:
+            catch_trials[number] += 1
+            catch_failed[number] += not passed
     participants = study.participants.order_by("number")
     if not include_excluded:
         participants = participants.filter(excluded=False)
-    for p in participants:
-        mine = {r["response_id"]: r for r in by_participant.get(p.public_id, [])}.values()
-        catch = [r for r in mine if r["trial_kind"] == Trial.Kind.CATCH]
-        rows.append(
-            {
-                "study": study.slug,
-                "participant": p.public_id,
-                "participant_number": p.number,
-                "status": p.status,
-                "simulated": int(p.simulated),
-                "excluded": int(p.excluded),
-                "exclusion_reason": p.exclusion_reason,
-                "screening_score": "" if p.screening_score is None else p.screening_score,
-                "screening_passed": "" if p.screening_passed is None else int(p.screening_passed),
-                "prolific_pid": p.prolific_pid,
-                "prolific_study_id": p.prolific_study_id,
-                "prolific_session_id": p.prolific_session_id,
-                "mturk_worker_id": p.mturk_worker_id,
-                "mturk_assignment_id": p.mturk_assignment_id,
-                "mturk_hit_id": p.mturk_hit_id,
-                "user_agent": p.user_agent,
-                "consented_at": _iso(p.consented_at),
-                "started_at": _iso(p.started_at),
-                "finished_at": _iso(p.finished_at),
-                "responses": len(mine),
-                "catch_trials": len(catch),
-                "catch_failed": sum(1 for r in catch if r["catch_passed"] == 0),
-                "questionnaire": json.dumps(p.questionnaire, sort_keys=True) if p.questionnaire else "",
-            }
-        )
-    return rows
+    return [
+        {
+            "study": study.slug,
+            "participant": p.public_id,
+            "participant_number": p.number,
+            "status": p.status,
+            "simulated": int(p.simulated),
+            "excluded": int(p.excluded),
+            "exclusion_reason": p.exclusion_reason,
+            "screening_score": "" if p.screening_score is None else p.screening_score,
+            "screening_passed": "" if p.screening_passed is None else int(p.screening_passed),
+            "prolific_pid": p.prolific_pid,
+            "prolific_study_id": p.prolific_study_id,
+            "prolific_session_id": p.prolific_session_id,
+            "mturk_worker_id": p.mturk_worker_id,
+            "mturk_assignment_id": p.mturk_assignment_id,
+            "mturk_hit_id": p.mturk_hit_id,
+            "user_agent": p.user_agent,
+            "consented_at": _iso(p.consented_at),
+            "started_at": _iso(p.started_at),
+            "finished_at": _iso(p.finished_at),
+            "responses": answered[p.number],
+            "catch_trials": catch_trials[p.number],
+            "catch_failed": catch_failed[p.number],
+            "questionnaire": json.dumps(p.questionnaire, sort_keys=True) if p.questionnaire else "",
+        }
+        for p in participants
+    ]
 
 
 def stimulus_by_public_id(public_id: str) -> Stimulus | None:
     return Stimulus.objects.filter(public_id=public_id).only("media").first()
-
-
-def study_preview(study: Study, *, number: int) -> tuple[list, list[str]]:
-    """The trials participant ``number`` would get now (nothing saved), and the configuration problems."""
-    from studyapp import planning  # planning builds on the selectors above
-
-    problems = study_configuration_problems(study)
-    if problems:
-        return [], problems
-    return planning.plan_trials(study, number=number), []

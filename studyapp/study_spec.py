@@ -1,5 +1,5 @@
-"""A study described in a YAML file, for `manage.py create_study`. Parsing checks the shape and the
-values and names the field of every problem (`tasks[1].trials_per_participant: …`); whether the
+"""A study described in a YAML file, for `manage.py create_study`. DRF serializers check the shape and
+the values and name the field of every problem (`tasks[1].trials_per_participant: …`); whether the
 systems, clips and stimuli exist and the design can be balanced is checked by the service.
 
     title: Drum and fireworks, ours vs. real
@@ -18,7 +18,7 @@ systems, clips and stimuli exist and the design can be balanced is checked by th
     screening: true
     seed: 0
     tasks:
-      - type: turing_2afc     # turing_2afc | turing_single | sync_rating | fidelity_rating | ranking
+      - type: turing_2afc     # a registered task type (studyapp.tasks)
         trials_per_participant: 8
         practice_trials: 1
         catch_rate: 0.125
@@ -31,37 +31,24 @@ systems, clips and stimuli exist and the design can be balanced is checked by th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from rest_framework import serializers
 
-TASK_TYPES = ("turing_2afc", "turing_single", "sync_rating", "fidelity_rating", "ranking")
+from studyapp.tasks import registry
+from studyapp.validation import (
+    Names,
+    StrictBoolean,
+    StrictFraction,
+    StrictInteger,
+    StrictSerializer,
+    Text,
+    error_lines,
+)
+
 PLATFORMS = ("none", "prolific", "mturk")
-
-DEFAULT_QUESTIONS = {
-    "turing_2afc": "Which video has the real sound?",
-    "turing_single": "Is the sound of this video real or generated?",
-    "sync_rating": "How well does the sound match the timing of what you see?",
-    "fidelity_rating": "How realistic and natural does the sound seem?",
-    "ranking": "Order the soundtracks from most to least realistic.",
-}
-DEFAULT_SCALES = {
-    "sync_rating": [
-        "Not at all in sync",
-        "Poorly in sync",
-        "Somewhat in sync",
-        "Mostly in sync",
-        "Perfectly in sync",
-    ],
-    "fidelity_rating": [
-        "Very unnatural",
-        "Unnatural",
-        "Somewhat natural",
-        "Natural",
-        "Completely natural",
-    ],
-}
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
@@ -103,166 +90,134 @@ class StudySpec:
     seed: int = 0
 
 
-class _Fields:
-    """Reads typed fields from a mapping, collecting problems instead of stopping at the first."""
+class TaskType(serializers.Field):
+    def to_internal_value(self, data: object) -> str:
+        if data not in registry.names():
+            raise serializers.ValidationError(f"{data!r} is not one of {', '.join(registry.names())}")
+        return data
 
-    def __init__(self, data: dict, prefix: str, problems: list[str]) -> None:
-        self.data, self.prefix, self.problems = data, prefix, problems
-
-    def _name(self, key: str) -> str:
-        return f"{self.prefix}{key}"
-
-    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.problems.append(f"{self._name(key)}: required, missing")
-            return default
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.problems.append(f"{self._name(key)}: expected non-empty text, got {value!r}")
-            return default
-        return value.strip()
-
-    def integer(self, key: str, default: int | None, *, minimum: int = 0) -> int | None:
-        value = self.data.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.problems.append(f"{self._name(key)}: expected a whole number ≥ {minimum}, got {value!r}")
-            return default
+    def to_representation(self, value: str) -> str:
         return value
 
-    def fraction(self, key: str, default: float) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            self.problems.append(f"{self._name(key)}: expected a number from 0 to 1, got {value!r}")
-            return default
-        return float(value)
 
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            self.problems.append(f"{self._name(key)}: expected true or false, got {value!r}")
-            return default
+class TaskSerializer(StrictSerializer):
+    mapping_expected = "expected a mapping with at least `type`"
+
+    type = TaskType(error_messages={"required": "required, missing"})
+    question = Text(required=False)
+    scale_labels = Names(required=False)
+    trials_per_participant = StrictInteger(minimum=1, default=8)
+    practice_trials = StrictInteger(default=1)
+    catch_rate = StrictFraction(default=0.1)
+    max_failed_catch = StrictInteger(default=0)
+    target_per_cell = StrictInteger(minimum=1, required=False, allow_null=True, default=None)
+
+    def problems_across_fields(self, data: dict) -> dict[str, str]:
+        if data.get("type") not in registry.names():
+            return {}
+        task_type = registry.get(data["type"])
+        if "scale_labels" in data and not task_type.scale:
+            return {"scale_labels": f"only rating tasks have a scale ({task_type.name} has none)"}
+        labels = data.get("scale_labels")
+        size = len(task_type.scale)
+        if task_type.scale and isinstance(labels, list) and len(labels) != size:
+            return {"scale_labels": f"expected {size} labels (1 to {size}), got {len(labels)}"}
+        return {}
+
+    def validate(self, data: dict) -> dict:
+        task_type = registry.get(data["type"])
+        labels = data.get("scale_labels") or list(task_type.scale)
+        return data | {"scale_labels": labels, "question": data.get("question") or task_type.question}
+
+
+class ClipsSerializer(StrictSerializer):
+    mapping_expected = "expected a mapping (categories, split, ids)"
+
+    categories = Names(required=False)
+    split = Text(required=False, default="test")
+    ids = Names(required=False)
+
+
+class Systems(Names):
+    def to_internal_value(self, data: object) -> list[str] | str:
+        return data if data == "all" else super().to_internal_value(data)
+
+
+class Platform(serializers.Field):
+    def to_internal_value(self, data: object) -> str:
+        if data not in PLATFORMS:
+            raise serializers.ValidationError(f"{data!r} is not one of {', '.join(PLATFORMS)}")
+        return data
+
+    def to_representation(self, value: str) -> str:
         return value
 
-    def names(self, key: str, *, required: bool = False) -> list[str] | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.problems.append(f"{self._name(key)}: required, missing")
-            return None
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-            self.problems.append(f"{self._name(key)}: expected a non-empty list of names, got {value!r}")
-            return None
-        return value
 
-    def unknown(self, allowed: set[str]) -> None:
-        for key in sorted(set(self.data) - allowed):
-            self.problems.append(
-                f"{self._name(key)}: unknown field; expected one of {', '.join(sorted(allowed))}"
-            )
+class StudySerializer(StrictSerializer):
+    mapping_expected = "the file must be a mapping of study fields (title, slug, tasks, …)"
 
-
-def _task(raw: object, index: int, problems: list[str]) -> TaskSpec | None:
-    prefix = f"tasks[{index}]."
-    if not isinstance(raw, dict):
-        problems.append(f"tasks[{index}]: expected a mapping with at least `type`, got {raw!r}")
-        return None
-    f = _Fields(raw, prefix, problems)
-    f.unknown({spec_field.name for spec_field in fields(TaskSpec)})  # a task file's fields are TaskSpec's
-    kind = raw.get("type")
-    if kind not in TASK_TYPES:
-        problems.append(f"{prefix}type: {kind!r} is not one of {', '.join(TASK_TYPES)}")
-        return None
-    labels = f.names("scale_labels") or DEFAULT_SCALES.get(kind, [])
-    if "scale_labels" in raw and kind not in DEFAULT_SCALES:
-        problems.append(f"{prefix}scale_labels: only rating tasks have a scale ({kind} has none)")
-    elif kind in DEFAULT_SCALES and len(labels) != 5:
-        problems.append(f"{prefix}scale_labels: expected 5 labels (1 to 5), got {len(labels)}")
-    return TaskSpec(
-        type=kind,
-        question=f.text("question", required=False) or DEFAULT_QUESTIONS[kind],
-        scale_labels=list(labels),
-        trials_per_participant=f.integer("trials_per_participant", 8, minimum=1),
-        practice_trials=f.integer("practice_trials", 1),
-        catch_rate=f.fraction("catch_rate", 0.1),
-        max_failed_catch=f.integer("max_failed_catch", 0),
-        target_per_cell=f.integer("target_per_cell", None, minimum=1),
+    title = Text()
+    slug = Text()
+    consent = Text()
+    instructions = Text()
+    systems = Systems()
+    clips = ClipsSerializer(required=False)
+    platform = Platform(default="none")
+    completion_url = Text(required=False, default="")
+    completion_code = Text(required=False, default=None)
+    screening = StrictBoolean(default=True)
+    seed = StrictInteger(default=0)
+    tasks = TaskSerializer(
+        many=True,
+        allow_empty=False,
+        error_messages={
+            "required": "expected a non-empty list of tasks",
+            "empty": "expected a non-empty list of tasks",
+            "not_a_list": "expected a non-empty list of tasks",
+        },
     )
+
+    def validate_slug(self, slug: str) -> str:
+        if not _SLUG.match(slug):
+            raise serializers.ValidationError(
+                f"{slug!r} may hold only letters, digits, - and _ (it is part of the link)"
+            )
+        return slug
+
+    def validate_completion_url(self, url: str) -> str:
+        if url and not url.startswith(("https://", "http://")):
+            raise serializers.ValidationError(f"{url!r} is not an http(s) URL")
+        return url
+
+    def problems_across_fields(self, data: dict) -> dict[str, str]:
+        if data.get("platform") == "prolific" and not data.get("completion_url"):
+            return {"completion_url": "required for Prolific (the study's completion URL)"}
+        return {}
 
 
 def parse_study(data: object, source: str = "study") -> StudySpec:
     """A validated StudySpec from parsed YAML/JSON; raises SpecError listing every problem."""
-    if not isinstance(data, dict):
-        raise SpecError(source, ["the file must be a mapping of study fields (title, slug, tasks, …)"])
-    problems: list[str] = []
-    f = _Fields(data, "", problems)
-    f.unknown(
-        {
-            "title",
-            "slug",
-            "consent",
-            "instructions",
-            "systems",
-            "clips",
-            "platform",
-            "completion_url",
-            "completion_code",
-            "screening",
-            "seed",
-            "tasks",
-        }
+    serializer = StudySerializer(data=data)
+    if not serializer.is_valid():
+        raise SpecError(source, error_lines(serializer.errors))
+    valid = serializer.validated_data
+    clips = valid.get("clips") or {}
+    return StudySpec(
+        title=valid["title"],
+        slug=valid["slug"],
+        consent=valid["consent"],
+        instructions=valid["instructions"],
+        systems=valid["systems"],
+        tasks=[TaskSpec(**task) for task in valid["tasks"]],
+        categories=clips.get("categories"),
+        split=clips.get("split") or "test",
+        clip_ids=clips.get("ids"),
+        platform=valid["platform"],
+        completion_url=valid["completion_url"],
+        completion_code=valid["completion_code"],
+        screening=valid["screening"],
+        seed=valid["seed"],
     )
-    slug = f.text("slug")
-    if slug and not _SLUG.match(slug):
-        problems.append(f"slug: {slug!r} may hold only letters, digits, - and _ (it is part of the link)")
-    systems: list[str] | str | None = data.get("systems")
-    if systems != "all":
-        systems = f.names("systems", required=True)
-    clips = data.get("clips") or {}
-    categories = clip_ids = None
-    split = "test"
-    if not isinstance(clips, dict):
-        problems.append(f"clips: expected a mapping (categories, split, ids), got {clips!r}")
-    else:
-        c = _Fields(clips, "clips.", problems)
-        c.unknown({"categories", "split", "ids"})
-        categories, clip_ids = c.names("categories"), c.names("ids")
-        split = c.text("split", required=False, default="test") or "test"
-    platform = data.get("platform", "none")
-    if platform not in PLATFORMS:
-        problems.append(f"platform: {platform!r} is not one of {', '.join(PLATFORMS)}")
-    completion_url = f.text("completion_url", required=False)
-    if completion_url and not completion_url.startswith(("https://", "http://")):
-        problems.append(f"completion_url: {completion_url!r} is not an http(s) URL")
-    if platform == "prolific" and not completion_url:
-        problems.append("completion_url: required for Prolific (the study's completion URL)")
-    raw_tasks = data.get("tasks")
-    tasks = []
-    if not isinstance(raw_tasks, list) or not raw_tasks:
-        problems.append("tasks: expected a non-empty list of tasks")
-    else:
-        tasks = [t for i, raw in enumerate(raw_tasks) if (t := _task(raw, i, problems)) is not None]
-    spec = StudySpec(
-        title=f.text("title"),
-        slug=slug,
-        consent=f.text("consent"),
-        instructions=f.text("instructions"),
-        systems=systems or [],
-        tasks=tasks,
-        categories=categories,
-        split=split,
-        clip_ids=clip_ids,
-        platform=platform if platform in PLATFORMS else "none",
-        completion_url=completion_url,
-        completion_code=f.text("completion_code", required=False) or None,
-        screening=f.boolean("screening", True),
-        seed=f.integer("seed", 0) or 0,
-    )
-    if problems:
-        raise SpecError(source, problems)
-    return spec
 
 
 def load_study_file(path: Path) -> StudySpec:

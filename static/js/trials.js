@@ -9,7 +9,7 @@
   const RETRY_MS = [500, 1000, 2000, 4000, 8000];
   const COVERAGE = 0.9; // share of a soundtrack that must have been heard for it to count as played
 
-  let current = null; // {trial, finished[], plays[], unlockedAt, answered}
+  let current = null; // {trial, finished[], plays[], unlockedAt, answered, view: what the renderer returned}
   let shownTask = null;
   let keyHandler = null;
 
@@ -179,7 +179,7 @@
         ? "Play every soundtrack to the end to answer."
         : "Play the video to the end to answer."
       : "";
-    if (!locked) updateRankingButton();
+    if (!locked && current.view && current.view.onUnlock) current.view.onUnlock();
     return left;
   }
 
@@ -200,75 +200,30 @@
     return button;
   }
 
+  // Each task type's answer controls come from its renderer (static/js/tasks/), registered under the
+  // type's name; the page loads the renderers of its study's task types before this script.
+  const ui = {
+    answerButton,
+    submit: (fields) => submit(fields),
+    locked: () => current.unlockedAt === null || current.answered,
+  };
+
   function buildAnswers(trial) {
     const box = $("answers");
     box.replaceChildren();
-    const type = trial.task.type;
     const group = document.createElement("div");
     group.setAttribute("role", "group");
     group.setAttribute("aria-labelledby", "question");
     group.className = "choices";
-    if (type === "turing_2afc") {
-      trial.stimuli.forEach((stimulus, n) =>
-        group.append(answerButton(stimulus.label, stimulus.label.toLowerCase(), () => submit({ choice: n })))
-      );
-    } else if (type === "turing_single") {
-      group.append(
-        answerButton("Real", "r", () => submit({ judged_real: true })),
-        answerButton("Generated", "g", () => submit({ judged_real: false }))
-      );
-    } else if (type === "sync_rating" || type === "fidelity_rating") {
-      group.classList.add("scale");
-      trial.task.scale_labels.forEach((label, n) =>
-        group.append(answerButton(`${n + 1} · ${label}`, String(n + 1), () => submit({ rating: n + 1 })))
-      );
-    } else if (type === "ranking") {
-      buildRanking(trial, group);
+    const render = (window.vis2sound || { renderers: {} }).renderers[trial.task.type];
+    if (!render) {
+      status("This part of the study cannot be shown: please reload the page.");
+      current.view = {};
+      return;
     }
+    current.view = render(trial, group, ui) || {};
     box.appendChild(group);
-    setKeys(type === "ranking" ? null : group);
-  }
-
-  function buildRanking(trial, group) {
-    group.classList.add("ranking");
-    const count = trial.stimuli.length;
-    trial.stimuli.forEach((stimulus, n) => {
-      const label = document.createElement("label");
-      label.textContent = `Rank of ${stimulus.label} `;
-      const select = document.createElement("select");
-      select.dataset.position = String(n);
-      select.setAttribute("aria-label", `Rank of soundtrack ${stimulus.label} (1 is the most realistic)`);
-      select.append(new Option("—", ""));
-      for (let rank = 1; rank <= count; rank++) select.append(new Option(String(rank), String(rank)));
-      select.addEventListener("change", updateRankingButton);
-      label.appendChild(select);
-      group.appendChild(label);
-    });
-    const button = document.createElement("button");
-    button.type = "button";
-    button.id = "submit-ranking";
-    button.textContent = "Submit ranking";
-    button.addEventListener("click", () => {
-      const ranking = rankingOrder();
-      if (ranking) submit({ ranking });
-    });
-    group.appendChild(button);
-  }
-
-  function rankingOrder() {
-    // Positions, best first; null until every soundtrack has a different rank.
-    const selects = Array.from($("answers").querySelectorAll("select"));
-    const ranks = selects.map((select) => Number(select.value));
-    if (ranks.some((r) => !r) || new Set(ranks).size !== ranks.length) return null;
-    return selects
-      .map((select, n) => [ranks[n], Number(select.dataset.position)])
-      .sort((a, b) => a[0] - b[0])
-      .map((pair) => pair[1]);
-  }
-
-  function updateRankingButton() {
-    const button = $("submit-ranking");
-    if (button) button.disabled = current.unlockedAt === null || current.answered || rankingOrder() === null;
+    setKeys(current.view.keys === false ? null : group);
   }
 
   function setKeys(group) {

@@ -3,9 +3,6 @@ finishing (with the exclusion rule), and researchers' manual exclusions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -13,6 +10,7 @@ from django.utils import timezone
 
 from studyapp import planning, screening, selectors
 from studyapp.models import Participant, Response, Study, Task, Trial, TrialStimulus
+from studyapp.tasks import Answer, AnswerError
 
 SCREENING_TRIALS = screening.TRIALS
 SCREENING_PASS = screening.PASS_MARK  # Woods et al. 2017: at least 5 of 6 correct
@@ -32,17 +30,6 @@ class ParticipationError(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class Answer:
-    choice: int | None = None
-    judged_real: bool | None = None
-    rating: int | None = None
-    ranking: list[int] | None = None
-    response_time_ms: int | None = None
-    play_counts: list[int] | None = None
-    client_time: datetime | None = None
 
 
 @transaction.atomic
@@ -149,15 +136,10 @@ def study_assign_trials(*, participant: Participant) -> list[Trial]:
 
 
 def _validate_answer(task: Task, positions: int, answer: Answer) -> None:
-    kind = task.type
-    if kind == Task.Type.TURING_2AFC and (answer.choice is None or not 0 <= answer.choice < positions):
-        raise ParticipationError(f"choice: expected a position from 0 to {positions - 1}")
-    if kind == Task.Type.TURING_SINGLE and answer.judged_real is None:
-        raise ParticipationError("judged_real: expected true (real) or false (generated)")
-    if task.is_rating and (answer.rating is None or not 1 <= answer.rating <= 5):
-        raise ParticipationError("rating: expected a whole number from 1 to 5")
-    if kind == Task.Type.RANKING and sorted(answer.ranking or []) != list(range(positions)):
-        raise ParticipationError(f"ranking: expected every position 0 to {positions - 1} once, best first")
+    try:
+        task.task_type.validate(answer, positions)
+    except AnswerError as error:
+        raise ParticipationError(str(error)) from None
     if answer.play_counts is not None and (
         len(answer.play_counts) != positions or any(c < 0 for c in answer.play_counts)
     ):
@@ -226,19 +208,13 @@ def participant_finish(*, participant: Participant, questionnaire: dict | None =
     if questionnaire:
         participant.questionnaire = questionnaire
     reasons = []
-    rows = [
-        r
-        for r in selectors.study_result_rows(
-            participant.study, include_excluded=True, participant=participant
-        )
-        if r["trial_kind"] == Trial.Kind.CATCH
-    ]
+    outcomes = selectors.participant_catch_outcomes(participant)
     for task in participant.study.tasks.all():
-        outcomes = {r["response_id"]: r["catch_passed"] for r in rows if r["task"] == task.order}
-        failed = sum(1 for passed in outcomes.values() if passed == 0)
+        passed = outcomes.get(task.pk, [])
+        failed = passed.count(False)
         if failed > task.max_failed_catch:
             reasons.append(
-                f"failed {failed} of {len(outcomes)} catch trials in task {task.order} ({task.type}); "
+                f"failed {failed} of {len(passed)} catch trials in task {task.order} ({task.type}); "
                 f"the rule allows {task.max_failed_catch}"
             )
     if reasons and not participant.excluded:

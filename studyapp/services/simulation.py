@@ -5,6 +5,7 @@ exclusion rule) and are flagged `simulated` everywhere: database, exports, repor
 The rater model: every soundtrack has a latent quality q in [0, 1] (its system's, by default 1 for
 real and 0.5 for any other; anchors 0). A rater has a discrimination k, a rating bias b and a
 response criterion c; a share of raters is careless and answers at random, quickly.
+each task type answers from these (`TaskType.simulated_answer`):
 - 2AFC: P(choose the real one) = σ(k·(q_real − q_other));
 - single stimulus: P("real") = σ(k·(q − 0.5) + c);
 - ratings: round(1 + 4q + b + noise), clipped to 1–5;
@@ -13,22 +14,24 @@ response criterion c; a share of raters is careless and answers at random, quick
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from studyapp import selectors
 from studyapp.models import Participant, Study, System, Trial
 from studyapp.services.participants import (
     SCREENING_TRIALS,
-    Answer,
     ParticipationError,
     participant_finish,
     participant_record_screening,
     participant_register,
     response_record,
 )
+from studyapp.tasks.base import Answer, Rater
 
 ANCHOR_QUALITY = 0.0
 
@@ -59,33 +62,14 @@ class SimulationReport:
     turned_away: int = 0
 
 
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
-
-def _answer(trial: Trial, model: RaterModel, rater: dict, rng: random.Random) -> Answer:
-    presented = list(trial.presented.select_related("stimulus__system").order_by("position"))
-    q = [model.quality_of(p.stimulus.system, p.stimulus.variant) for p in presented]
-    careless = rater["careless"]
+def _answer(trial: Trial, model: RaterModel, rater: Rater, rng: random.Random) -> Answer:
+    presented = list(trial.presented.select_related("stimulus__system", "stimulus__clip"))
+    quality = [model.quality_of(p.stimulus.system, p.stimulus.variant) for p in presented]
+    shown = selectors.trial_shown(trial)
     plays = [1 + (rng.random() < 0.15) for _ in presented]
-    rt = int(rng.uniform(150, 400)) if careless else int(rng.lognormvariate(math.log(1500), 0.4))
-    kind = trial.task.type
-    if kind == "turing_2afc":
-        real = max(range(len(q)), key=lambda i: (presented[i].stimulus.system.is_real and not
-                                                  presented[i].stimulus.variant, q[i]))  # fmt: skip
-        other = 1 - real
-        p_real = 0.5 if careless else _sigmoid(rater["k"] * (q[real] - q[other]))
-        choice = real if rng.random() < p_real else other
-        return Answer(choice=choice, play_counts=plays, response_time_ms=rt)
-    if kind == "turing_single":
-        p_real = 0.5 if careless else _sigmoid(rater["k"] * (q[0] - 0.5) + rater["c"])
-        return Answer(judged_real=rng.random() < p_real, play_counts=plays, response_time_ms=rt)
-    if kind == "ranking":
-        noisy = [rng.random() if careless else v + rng.gauss(0, model.noise / 4) for v in q]
-        return Answer(ranking=sorted(range(len(q)), key=lambda i: -noisy[i]), play_counts=plays,
-                      response_time_ms=rt)  # fmt: skip
-    rating = rng.randint(1, 5) if careless else round(1 + 4 * q[0] + rater["b"] + rng.gauss(0, model.noise))
-    return Answer(rating=min(5, max(1, rating)), play_counts=plays, response_time_ms=rt)
+    rt = int(rng.uniform(150, 400)) if rater.careless else int(rng.lognormvariate(math.log(1500), 0.4))
+    answer = trial.task.task_type.simulated_answer(quality, shown, rater, rng)
+    return dataclasses.replace(answer, play_counts=plays, response_time_ms=rt)
 
 
 def study_simulate(
@@ -99,12 +83,13 @@ def study_simulate(
     rng = random.Random(f"{study.slug}:{seed}")
     report = SimulationReport()
     for _ in tqdm(range(n), desc=f"simulating {study.slug}", disable=not progress):
-        rater = {
-            "k": max(0.5, rng.gauss(model.discrimination, model.discrimination_sd)),
-            "b": rng.gauss(0, model.bias_sd),
-            "c": rng.gauss(0, model.criterion_sd),
-            "careless": rng.random() < model.careless,
-        }
+        rater = Rater(
+            k=max(0.5, rng.gauss(model.discrimination, model.discrimination_sd)),
+            b=rng.gauss(0, model.bias_sd),
+            c=rng.gauss(0, model.criterion_sd),
+            careless=rng.random() < model.careless,
+            noise=model.noise,
+        )
         try:
             participant = participant_register(study=study, simulated=True, user_agent="vis2sound simulator")
         except ParticipationError:

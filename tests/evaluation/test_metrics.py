@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-import torch
 
 from evaluation.__main__ import main as evaluation_main
 from evaluation.metrics import spectral, sync
@@ -71,7 +70,7 @@ def test_classifier_learns_categories_and_round_trips(tmp_path: Path) -> None:
     clips = [(np.sin(2 * np.pi * rng.uniform(300, 600) * t) * 0.3, "tone") for _ in range(8)]
     clips += [(0.3 * rng.standard_normal(t.size), "noise") for _ in range(8)]
     payload = train_classifier(clips, ClassifierConfig(steps=60, batch_size=8), progress=False)
-    torch.save(payload, tmp_path / "classifier.pt")
+    Classifier.save(tmp_path / "classifier.pt", payload)
     model = Classifier.load(tmp_path / "classifier.pt")
     embedding, category = model(np.sin(2 * np.pi * 450 * t) * 0.3)
     assert category == "tone" and embedding.shape == (64,)

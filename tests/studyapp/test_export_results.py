@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from evaluation.results import COLUMNS as RESULT_COLUMNS
+from evaluation.results import PARTICIPANT_COLUMNS
 from studyapp import services
 from studyapp.models import Response, Trial
-from studyapp.selectors import PARTICIPANT_COLUMNS, RESULT_COLUMNS
 from studyapp.services import Answer
 from tests.studyapp.test_services import answer_all
 

@@ -1,4 +1,5 @@
-"""Proportions: Wilson intervals, exact binomial tests, TOST equivalence, Holm's correction."""
+"""Proportions: Wilson intervals, exact binomial tests, TOST equivalence, Holm's correction — each by
+statsmodels or scipy, here given the project's conventions (nan for no data, results as dataclasses)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import binom_tost, proportion_confint
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval (Wilson 1927; Newcombe 1998, method 3). (nan, nan) for n = 0."""
     if n == 0:
         return float("nan"), float("nan")
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)
+    low, high = proportion_confint(successes, n, alpha=1 - confidence, method="wilson")
+    return float(low), float(high)
 
 
 def binomial_test(successes: int, n: int, p: float = 0.5) -> float:
@@ -47,8 +47,7 @@ def tost_proportion(successes: int, n: int, *, centre: float = 0.5, margin: floa
         raise ValueError(f"margin must be in (0, {min(centre, 1 - centre)}], got {margin}")
     if n == 0:
         return Equivalence(float("nan"), float("nan"), margin)
-    lower = stats.binomtest(successes, n, centre - margin, alternative="greater").pvalue
-    upper = stats.binomtest(successes, n, centre + margin, alternative="less").pvalue
+    _, lower, upper = binom_tost(successes, n, centre - margin, centre + margin)
     return Equivalence(float(lower), float(upper), margin)
 
 
@@ -56,10 +55,7 @@ def holm(p_values: list[float] | np.ndarray) -> np.ndarray:
     """Holm (1979) step-down adjusted p-values, in the input order (nan stays nan)."""
     p = np.asarray(p_values, dtype=float)
     adjusted = np.full_like(p, np.nan)
-    valid = np.flatnonzero(~np.isnan(p))
-    order = valid[np.argsort(p[valid], kind="stable")]
-    m, running = len(order), 0.0
-    for rank, index in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[index]))
-        adjusted[index] = running
+    valid = ~np.isnan(p)
+    if valid.any():
+        adjusted[valid] = multipletests(p[valid], method="holm")[1]
     return adjusted

@@ -97,6 +97,17 @@ def test_krippendorff_alpha_published_example() -> None:
     assert agreement.krippendorff_alpha_interval(data) == pytest.approx(0.849, abs=5e-4)
 
 
+def test_krippendorff_alpha_at_the_scale_of_a_real_study() -> None:
+    """20 000 ratings (400 raters x 50 of 500 clips each): independent random ratings agree by chance
+    only (alpha near 0); the computation no longer builds an n x n array of every rating pair."""
+    rng = np.random.default_rng(0)
+    data = np.full((400, 500), np.nan)
+    for rater in range(400):
+        data[rater, rng.choice(500, 50, replace=False)] = rng.integers(1, 6, 50)
+    assert agreement.krippendorff_alpha_interval(data) == pytest.approx(0.0, abs=0.02)
+    assert np.isnan(agreement.krippendorff_alpha_interval(np.full((3, 4), 3.0)))
+
+
 def test_mos_intervals() -> None:
     rng = np.random.default_rng(1)
     table = pd.DataFrame(

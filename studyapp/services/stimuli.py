@@ -11,7 +11,6 @@ fingerprint of what it was rendered from); a file that cannot be used is reporte
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from generation import SAMPLE_RATE
+from generation.listing import LISTING, ListingError, SampleListing
 from generation.media import MediaError, decode_audio
 from generation.sources import discover, sidecar_onsets
 from studyapp.models import Clip, Stimulus, System, TrialStimulus, opaque_id
@@ -195,39 +195,35 @@ def _clips_from_videos(videos: Path, report: ImportReport, new_clips: list[Clip]
 def _from_samples(
     folder: Path, system_name: str | None, report: ImportReport, new_clips: list[Clip]
 ) -> list[tuple[Clip, System, Path]]:
-    listing = folder / "samples.json"
     try:
-        summary = json.loads(listing.read_text())
-        entries, model = summary["clips"], summary["model"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
-        report.problems.append(
-            f"{listing}: not the output of `python -m generation sample` ({error}); "
-            "for another system's audio use --external"
-        )
+        listing = SampleListing.read(folder)
+    except ListingError as error:
+        report.problems.append(f"{error}; for another system's audio use --external")
         return []
-    name = slugify(system_name or f"ours-{model}")
+    origin = folder / LISTING
+    name = slugify(system_name or f"ours-{listing.model}")
     if name == System.REAL_NAME:
-        report.problems.append(f"{listing}: the system name 'real' is reserved for real soundtracks")
+        report.problems.append(f"{origin}: the system name 'real' is reserved for real soundtracks")
         return []
     system = _system(name, System.Kind.OURS, report)
     found = []
-    for entry in entries:
-        wav = folder / entry["wav"]
+    for entry in listing.clips:
+        wav = folder / entry.wav
         if not wav.is_file():
-            report.problems.append(f"{wav}: listed in {listing} but missing; rerun `generation sample`")
+            report.problems.append(f"{wav}: listed in {origin} but missing; rerun `generation sample`")
             continue
-        source = Path(entry["source"])
+        source = Path(entry.source)
         clip = _clip(
-            clip_id=entry["clip_id"],
-            category=entry.get("category") or summary["category"],  # older listings: one category
+            clip_id=entry.clip_id,
+            category=entry.category,
             source=str(source.resolve()),
-            start=float(entry.get("start", 0.0)),
-            duration=float(entry["duration"]),
-            split=summary.get("split", "test"),
-            origin=str(listing),
+            start=entry.start,
+            duration=entry.duration,
+            split=listing.split,
+            origin=str(origin),
             report=report,
             new_clips=new_clips,
-            ground_truth=_sidecar_truth(source, float(entry.get("start", 0.0)), float(entry["duration"])),
+            ground_truth=_sidecar_truth(source, entry.start, entry.duration),
         )
         if clip is not None:
             found.append((clip, system, wav))

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torchvision.models import VGG19_Weights, vgg19
 
-from generation.weights import WeightsIdentity, find_weights, hub_cache_file, seeded_init
+from generation.weights import WeightsIdentity, find_weights, hub_cache_file, load_pretrained, seeded_init
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ class Fc6Extractor:
         self.batch_size = batch_size
         self.precision = feature_precision(self.device)
         if identity.pretrained:
-            network = vgg19(weights=None)
-            network.load_state_dict(torch.load(identity.source, map_location="cpu", weights_only=True))
+            network = load_pretrained(vgg19(weights=None), identity)
             logger.info("VGG19 fc6: ImageNet weights from %s", identity.source)
         else:
             network = seeded_init(lambda: vgg19(weights=None), RANDOM_INIT_SEED)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torchvision.models.optical_flow import Raft_Small_Weights, raft_small
 
-from generation.weights import WeightsIdentity, find_weights, seeded_init
+from generation.weights import WeightsIdentity, find_weights, load_pretrained, seeded_init
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ class RaftFlow:
         self.compute_size, self.out_size = compute_size, out_size
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if identity.pretrained:
-            network = raft_small(weights=None)
-            network.load_state_dict(torch.load(identity.source, map_location="cpu", weights_only=True))
+            network = load_pretrained(raft_small(weights=None), identity)
         else:
             network = seeded_init(lambda: raft_small(weights=None), 0)
             logger.warning("!!!!! RAFT with RANDOM weights: the flow is meaningless (tests only) !!!!!")

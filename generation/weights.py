@@ -1,4 +1,5 @@
-"""Finding pretrained weights on disk (never downloading them) and recording which were used."""
+"""Finding third-party pretrained weights on disk (never downloading them), loading them, and
+recording which were used. (The project's own checkpoints are `generation.checkpoint`'s.)"""
 
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ def find_weights(given: Path | None, url: str, *, option: str) -> WeightsIdentit
     if cached.is_file():
         return WeightsIdentity("pretrained", str(cached), sha256_file(cached), None)
     return None
+
+
+def load_pretrained(network: torch.nn.Module, identity: WeightsIdentity) -> torch.nn.Module:
+    """``network`` with the state dict of the file ``identity`` names (torchvision's layout)."""
+    try:
+        state = torch.load(identity.source, map_location="cpu", weights_only=True)
+        network.load_state_dict(state)
+    except (RuntimeError, OSError, KeyError) as error:
+        raise ValueError(f"{identity.source}: not weights for {type(network).__name__} ({error})") from None
+    return network
 
 
 def seeded_init(build: Callable[[], torch.nn.Module], seed: int) -> torch.nn.Module:

@@ -9,19 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evaluation import task_types
 from evaluation.results import ExclusionReport, ExclusionRules, apply_exclusions
 from evaluation.statistics import agreement, detection, mixed, ranking, ratings
 from evaluation.statistics.proportions import binomial_test, holm, tost_proportion, wilson_interval
 
 log = logging.getLogger(__name__)
 REAL = "real"
-TITLES = {
-    "turing_2afc": "Turing test, two alternatives (which video has the real sound?)",
-    "turing_single": "Turing test, single stimulus (real or generated?)",
-    "sync_rating": "Synchronisation ratings (1–5)",
-    "fidelity_rating": "Fidelity ratings (1–5)",
-    "ranking": "Ranking of soundtracks",
-}
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ def analyse(
     for task_type, builder in BUILDERS.items():
         rows = kept[kept["task_type"] == task_type]
         if len(rows):
-            section = Section(task_type, TITLES[task_type])
+            section = Section(task_type, task_types.TITLES[task_type])
             try:
                 builder(rows, section, config)
             except (ValueError, np.linalg.LinAlgError) as error:  # too little data for a model
@@ -191,9 +185,9 @@ def _ranking(rows: pd.DataFrame, section: Section, config: AnalysisConfig) -> No
 
 
 BUILDERS = {
-    "turing_2afc": _turing_2afc,
-    "turing_single": _turing_single,
-    "sync_rating": _ratings,
-    "fidelity_rating": _ratings,
-    "ranking": _ranking,
+    task_types.TURING_2AFC: _turing_2afc,
+    task_types.TURING_SINGLE: _turing_single,
+    task_types.SYNC_RATING: _ratings,
+    task_types.FIDELITY_RATING: _ratings,
+    task_types.RANKING: _ranking,
 }

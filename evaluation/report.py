@@ -15,6 +15,7 @@ matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from evaluation import task_types
 from evaluation.analysis import Analysis
 
 STYLE = """
@@ -102,7 +103,7 @@ def methods(analysis: Analysis) -> str:
         f"Exclusions: {excluded}."
     ]
     kinds = {s.task_type for s in analysis.sections}
-    if kinds & {"turing_2afc"}:
+    if task_types.TURING_2AFC in kinds:
         parts.append(
             "Two-alternative Turing tests: fool rates with Wilson 95 % intervals, exact two-sided "
             "binomial tests "
@@ -112,13 +113,13 @@ def methods(analysis: Analysis) -> str:
             "for system effects; "
             "pairwise Wilcoxon signed-rank tests on per-participant fool rates with Holm correction."
         )
-    if kinds & {"turing_single"}:
+    if task_types.TURING_SINGLE in kinds:
         parts.append(
             "Single-stimulus Turing tests: proportion judged real with Wilson intervals; d′ and "
             "criterion per "
             "system against the real soundtracks (log-linear correction, Gourevitch–Galanter intervals)."
         )
-    if kinds & {"sync_rating", "fidelity_rating"}:
+    if kinds & {task_types.SYNC_RATING, task_types.FIDELITY_RATING}:
         parts.append(
             "Ratings: MOS with t-based and participant-cluster bootstrap 95 % intervals; a linear "
             "mixed model with "
@@ -128,7 +129,7 @@ def methods(analysis: Analysis) -> str:
             "and Cohen's d_z; "
             "a proportional-odds model; Krippendorff's α (interval) for agreement."
         )
-    if kinds & {"ranking"}:
+    if task_types.RANKING in kinds:
         parts.append("Rankings: mean rank with 95 % intervals, Friedman's test and the pairwise win matrix.")
     return " ".join(parts)
 

@@ -51,7 +51,7 @@ def participant_step(participant: Participant | None) -> str:
 def task_scripts(study: Study) -> list[tuple[str, str]]:
     """The JavaScript renderers the study's task types need: (static path, the types it renders)."""
     scripts: dict[str, list[str]] = {}
-    for name in study.tasks.values_list("type", flat=True).distinct():
+    for name in set(study.tasks.values_list("type", flat=True)):
         scripts.setdefault(registry.get(name).script, []).append(name)
     return [(script, " ".join(sorted(types))) for script, types in sorted(scripts.items())]
 

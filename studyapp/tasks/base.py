@@ -77,7 +77,7 @@ class TaskType:
     label: ClassVar[str]  # in the admin
     question: ClassVar[str]  # the default question
     intro: ClassVar[str]  # shown before the task's first trial
-    scale: ClassVar[tuple[str, ...]] = ()  # rating types: the five labels of 1 to 5
+    scale: ClassVar[tuple[str, ...]] = ()  # rating types: the labels of 1 to n (n ≤ 5, Response.rating)
     script: ClassVar[str]  # its JavaScript renderer, under static/
     anchors: ClassVar[tuple[str, ...]] = (DEGRADED,)  # the variants its catch trials use
     catch_rule: ClassVar[str]

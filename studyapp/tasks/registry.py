@@ -6,12 +6,17 @@ from __future__ import annotations
 from studyapp.tasks.base import TaskType
 
 _TYPES: dict[str, TaskType] = {}
+MAX_NAME = 20  # Task.type's column
+MAX_SCALE = 5  # Response.rating holds 1 to 5
 
 
 def register(task_type: TaskType) -> TaskType:
-    if not getattr(task_type, "name", ""):
-        raise ValueError(f"{type(task_type).__name__} has no name")
-    _TYPES[task_type.name] = task_type
+    name = getattr(task_type, "name", "")
+    if not name or len(name) > MAX_NAME:
+        raise ValueError(f"{type(task_type).__name__}.name must be 1 to {MAX_NAME} characters, got {name!r}")
+    if len(task_type.scale) > MAX_SCALE:
+        raise ValueError(f"{name}: a scale of at most {MAX_SCALE} points (a response's rating is 1 to 5)")
+    _TYPES[name] = task_type
     return task_type
 
 

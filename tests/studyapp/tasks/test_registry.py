@@ -102,3 +102,18 @@ def test_a_registered_task_type_is_simulated_and_its_settings_checked(acceptabil
     assert Response.objects.filter(trial__task__type="acceptability").count() == 4 * 5
     with pytest.raises(SpecError, match=r"tasks\[0\].scale_labels: expected 2 labels \(1 to 2\), got 3"):
         make_study(slug="other", tasks=[{**TASK, "scale_labels": ["a", "b", "c"]}])
+
+
+def test_a_type_the_database_cannot_hold_is_refused_at_registration() -> None:
+    class TooLong(Acceptability):
+        name = "a_name_longer_than_twenty"
+
+    class TooFine(Acceptability):
+        name = "ten_point"
+        scale = tuple(str(n) for n in range(10))
+
+    with pytest.raises(ValueError, match="must be 1 to 20 characters"):
+        registry.register(TooLong())
+    with pytest.raises(ValueError, match="at most 5 points"):
+        registry.register(TooFine())
+    assert "ten_point" not in registry.names()

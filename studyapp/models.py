@@ -150,7 +150,10 @@ class Study(models.Model):
     instructions = models.TextField()
     systems = models.ManyToManyField(System, related_name="studies")
     clips = models.ManyToManyField(Clip, related_name="studies")
-    seed = models.PositiveIntegerField(default=0, help_text="trial order and assignment are reproducible")
+    seed = models.PositiveIntegerField(
+        default=0,
+        help_text="varies the participants' plans (with the server's secret, which keeps them unguessable)",
+    )
     platform = models.CharField(max_length=10, choices=Platform.choices, default=Platform.NONE)
     completion_code = models.CharField(max_length=40, default=completion_code)
     completion_url = models.URLField(

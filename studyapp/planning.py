@@ -1,17 +1,25 @@
 """A participant's trial sequence, computed from the study and the counts so far (reads only): per
 task in study order, its practice trials first, then its test and catch trials in a random order.
-Test trials come from the balanced design (studyapp.design); which stimuli each trial shows is the
-task type's business (studyapp.tasks). The order is seeded by the study's seed and the participant's
-number, so a plan can be previewed and reproduced. Stored by `services.study_assign_trials`; shown
-by the admin's preview (`study_preview`)."""
+Test trials come from the balanced design (studyapp.design), which follows the counts so far and the
+participant's arrival number; which stimuli each trial shows is the task type's business
+(studyapp.tasks). Everything random in a plan — A/B and ranking positions, where the catch trials
+fall, which anchor a catch trial plays — is drawn from a secret (`participant_secret`: SECRET_KEY,
+the study's seed and the participant's opaque id), so nobody can work the answer key out from the
+public study file and an arrival order. Stored by `services.study_assign_trials`; shown by the
+admin's preview (`study_preview`), whose positions are an example."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
+import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from studyapp import design, selectors
-from studyapp.models import Clip, Stimulus, Study, System, Task, Trial
+from studyapp.models import Clip, Participant, Stimulus, Study, System, Task, Trial
 
 
 @dataclass(frozen=True)
@@ -24,8 +32,14 @@ class PlannedTrial:
     answer_key: dict
 
 
-def plan_trials(study: Study, *, number: int) -> list[PlannedTrial]:
-    rng = random.Random(f"{study.seed}:{number}")
+def participant_secret(participant: Participant) -> str:
+    """The seed of a participant's plan: reproducible on this server, unguessable anywhere else."""
+    message = f"vis2sound.plan:{participant.study.seed}:{participant.public_id}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def plan_trials(study: Study, *, number: int, secret: str) -> list[PlannedTrial]:
+    rng = random.Random(secret)
     real = study.systems.filter(kind=System.Kind.REAL).first()
     stimuli = {
         (s.clip_id, s.system_id, s.variant): s
@@ -97,4 +111,4 @@ def study_preview(study: Study, *, number: int) -> tuple[list[PlannedTrial], lis
     problems = selectors.study_configuration_problems(study)
     if problems:
         return [], problems
-    return plan_trials(study, number=number), []
+    return plan_trials(study, number=number, secret=secrets.token_hex(16)), []

@@ -111,7 +111,9 @@ def study_assign_trials(*, participant: Participant) -> list[Trial]:
     study = Study.objects.select_for_update().get(pk=participant.study_id)  # one plan at a time
     if participant.trials.exists():
         return list(participant.trials.all())
-    planned = planning.plan_trials(study, number=participant.number)
+    planned = planning.plan_trials(
+        study, number=participant.number, secret=planning.participant_secret(participant)
+    )
     if not any(p.kind == Trial.Kind.TEST for p in planned):
         raise ParticipationError(STUDY_FULL, status=409)
     trials = []

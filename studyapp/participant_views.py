@@ -10,9 +10,11 @@ nobody can address another participant's trials.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,13 +24,17 @@ from rest_framework import serializers
 
 from studyapp import presentation, screening, selectors, services
 from studyapp.models import Participant, Study
+from studyapp.ranged import ranged_file_response
 from studyapp.validation import StrictBoolean, StrictInteger, error_lines
 
 NOT_A_PARTICIPANT = "Your session has expired or was never started: open the study link again."
 
 
+SESSION_PREFIX = "vis2sound.participant."
+
+
 def _session_key(study: Study) -> str:
-    return f"vis2sound.participant.{study.pk}"
+    return f"{SESSION_PREFIX}{study.pk}"
 
 
 def _turk_key(study: Study) -> str:
@@ -260,3 +266,29 @@ class AnswerInput(serializers.Serializer):
         child=StrictInteger(maximum=MAX_INT), required=False, allow_null=True, default=None
     )
     client_time = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+def _session_participants(request: HttpRequest) -> list[Participant]:
+    ids = [
+        v
+        for k, v in request.session.items()
+        if k.startswith(SESSION_PREFIX) and k[len(SESSION_PREFIX) :].isdigit()
+    ]
+    return list(Participant.objects.filter(public_id__in=ids))
+
+
+@require_safe
+def stimulus_media(request: HttpRequest, token: str) -> HttpResponse:
+    """A stimulus by one of the asking participant's media tokens (another session, or none: 404),
+    or, for staff (the admin's preview), by its opaque id; with Range support. Nothing in the URL or
+    headers names its system."""
+    stimulus = next(
+        (s for p in _session_participants(request) if (s := selectors.participant_stimulus(p, token))), None
+    )
+    if stimulus is None and request.user.is_staff:
+        stimulus = selectors.stimulus_by_public_id(token)
+    if stimulus is None or not stimulus.media:
+        raise Http404("no such media")
+    response = ranged_file_response(request, Path(default_storage.path(stimulus.media.name)), "video/mp4")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

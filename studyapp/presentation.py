@@ -1,7 +1,8 @@
 """What reaches a participant's browser, and nothing more (reads only).
 
 Every payload here is built from a whitelist: a trial is its index, its task's question and scale,
-whether it is practice, and its soundtracks as letters and opaque media URLs. Which soundtrack is
+whether it is practice, and its soundtracks as letters and media URLs minted for this participant and
+trial (studyapp.media_tokens). Which soundtrack is
 real, which system made it, whether a trial is a catch trial and the answer key stay on the server;
 tests/studyapp/test_participant_views.py scans every page and payload for them.
 """
@@ -13,6 +14,7 @@ from urllib.parse import urlencode, urlparse
 
 from django.urls import reverse
 
+from studyapp.media_tokens import media_token
 from studyapp.models import Participant, Response, Study, Trial
 from studyapp.tasks import registry
 from studyapp.tasks.base import letter
@@ -60,9 +62,13 @@ def next_trial(participant: Participant) -> Trial | None:
     return participant.trials.filter(response__isnull=True).order_by("index").first()
 
 
-def _media_urls(trial: Trial) -> list[str]:
-    presented = trial.presented.select_related("stimulus").order_by("position")
-    return [reverse("stimulus-media", args=[p.stimulus.public_id]) for p in presented]
+def _media_urls(participant: Participant, trial: Trial) -> list[str]:
+    """This participant's URLs for the trial's soundtracks, in the order shown (studyapp.media_tokens)."""
+    positions = trial.presented.order_by("position").values_list("position", flat=True)
+    return [
+        reverse("stimulus-media", args=[media_token(participant.public_id, trial.pk, position)])
+        for position in positions
+    ]
 
 
 def trial_payload(participant: Participant) -> dict:
@@ -75,7 +81,7 @@ def trial_payload(participant: Participant) -> dict:
         return {"done": True, "progress": progress}
     trial, task = pending[0], pending[0].task
     tasks = list(participant.study.tasks.values_list("pk", flat=True))
-    urls = _media_urls(trial)
+    urls = _media_urls(participant, trial)
     return {
         "done": False,
         "progress": progress,
@@ -92,7 +98,7 @@ def trial_payload(participant: Participant) -> dict:
             },
             "stimuli": [{"label": letter(n), "src": url} for n, url in enumerate(urls)],
         },
-        "preload": _media_urls(pending[1]) if len(pending) > 1 else [],
+        "preload": _media_urls(participant, pending[1]) if len(pending) > 1 else [],
     }
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections import Counter
 
 from django.db import connection
 
 from studyapp import design, tasks
-from studyapp.models import Participant, Response, Stimulus, Study, System, Task, Trial
+from studyapp.media_tokens import media_token
+from studyapp.models import Participant, Response, Stimulus, Study, System, Task, Trial, TrialStimulus
 
 
 def health_status() -> dict[str, str]:
@@ -325,3 +327,12 @@ def study_participant_rows(study: Study, *, include_excluded: bool = False) -> l
 
 def stimulus_by_public_id(public_id: str) -> Stimulus | None:
     return Stimulus.objects.filter(public_id=public_id).only("media").first()
+
+
+def participant_stimulus(participant: Participant, token: str) -> Stimulus | None:
+    """The stimulus behind one of this participant's media tokens; None when the token is not theirs."""
+    shown = TrialStimulus.objects.filter(trial__participant=participant).select_related("stimulus")
+    for item in shown.only("trial_id", "position", "stimulus__media"):
+        if hmac.compare_digest(media_token(participant.public_id, item.trial_id, item.position), token):
+            return item.stimulus
+    return None

@@ -114,11 +114,14 @@ def test_admin_study_pages_preview_actions_and_download(make_study, staff) -> No
     assert participant.excluded and participant.exclusion_reason == "excluded by researcher"
 
 
-def test_stimulus_media_supports_range_requests(make_study, client) -> None:
+def test_stimulus_media_supports_range_requests(make_study, admin_client, client) -> None:
+    """Staff (the admin's preview) fetch a stimulus by its opaque id; anyone else gets nothing."""
     from studyapp.models import Stimulus
 
     stimulus = Stimulus.objects.first()
     url = reverse("stimulus-media", args=[stimulus.public_id])
+    assert client.get(url).status_code == 404  # no session: a stimulus id is not a participant's URL
+    client = admin_client
     with open(stimulus.media.path, "rb") as handle:
         data = handle.read()
     whole = client.get(url)

@@ -13,8 +13,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from studyapp import presentation, screening
-from studyapp.models import Participant, Response, Stimulus, Study, System, Trial
+from studyapp import presentation, screening, selectors
+from studyapp.media_tokens import media_token
+from studyapp.models import Participant, Response, Study, System, Trial, TrialStimulus
 from tests.studyapp.answers import right_answer
 
 pytestmark = pytest.mark.django_db
@@ -291,7 +292,7 @@ def test_nothing_a_participant_receives_names_a_system_or_the_answer(make_study)
                 assert set(item) == {"label", "src"} and MEDIA_URL.match(item["src"])
                 media = client.get(item["src"], HTTP_RANGE="bytes=0-99")
                 assert media.status_code == 206
-                stimulus = Stimulus.objects.get(public_id=item["src"][3:-4])
+                stimulus = selectors.participant_stimulus(participant, item["src"][3:-4])
                 headers.setdefault(stimulus.role, set()).add(tuple(sorted(k.lower() for k in media.headers)))
                 received.append(json.dumps(dict(media.headers)))
             assert all(MEDIA_URL.match(url) for url in payload["preload"])
@@ -310,3 +311,31 @@ def test_nothing_a_participant_receives_names_a_system_or_the_answer(make_study)
     # Real, generated and anchor soundtracks are served with exactly the same headers.
     assert len({frozenset(v) for v in headers.values()}) == 1, headers
     assert {"test", "anchor"} <= set(headers)
+
+
+def test_media_urls_are_per_participant_and_trial_and_served_only_to_their_session(make_study) -> None:
+    study = make_study()
+    alice, bob, stranger = Client(), Client(), Client()
+    consent(alice, study)
+    consent(bob, study)
+    urls = {}
+    for name, client in (("alice", alice), ("bob", bob)):
+        payload = client.get(f"/s/{study.slug}/trial").json()
+        again = client.get(f"/s/{study.slug}/trial").json()  # a reload, or a replay: the same URLs
+        assert [s["src"] for s in again["trial"]["stimuli"]] == [
+            s["src"] for s in payload["trial"]["stimuli"]
+        ]
+        urls[name] = [s["src"] for s in payload["trial"]["stimuli"]] + payload["preload"]
+    assert not set(urls["alice"]) & set(urls["bob"])
+    for url in urls["alice"]:
+        assert alice.get(url, HTTP_RANGE="bytes=0-99").status_code == 206
+        assert bob.get(url).status_code == 404  # another participant's session
+        assert stranger.get(url).status_code == 404  # no session
+    # No stimulus, whoever sees it and wherever, has the same URL twice across all planned trials.
+    participants = Participant.objects.filter(study=study)
+    every = [
+        media_token(p.public_id, item.trial_id, item.position)
+        for p in participants
+        for item in TrialStimulus.objects.filter(trial__participant=p)
+    ]
+    assert len(every) == len(set(every)) > 0

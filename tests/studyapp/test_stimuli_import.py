@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,41 @@ def test_stimulus_files_are_named_by_opaque_id_only(imported) -> None:
         for telling in (stimulus.system.name, stimulus.clip.clip_id, stimulus.clip.category, "real"):
             assert telling not in name
         assert Path(stimulus.media.path).stat().st_size > 0
+
+
+def audio_packet_sizes(path: str) -> list[int]:
+    if shutil.which("ffprobe") is None:
+        pytest.skip("ffprobe is absent (Debian package ffmpeg; .ci/run installs it)")
+    result = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "a",
+            "-show_entries",
+            "packet=size",
+            "-of",
+            "json",
+            path,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [int(p["size"]) for p in json.loads(result.stdout)["packets"]]
+
+
+def test_every_stimulus_of_a_clip_has_the_same_size_packet_for_packet(imported) -> None:
+    """Real, external and anchor soundtracks of a clip cannot be told apart by the file's bytes count
+    or by the mp4's table of audio packet sizes."""
+    for clip in Clip.objects.all():
+        stimuli = list(clip.stimuli.all())
+        assert len(stimuli) >= 2
+        sizes = {Path(s.media.path).stat().st_size for s in stimuli}
+        assert len(sizes) == 1, (str(clip), sizes)
+        packets = {tuple(audio_packet_sizes(s.media.path)) for s in stimuli}
+        assert len(packets) == 1, str(clip)
 
 
 def test_anchors_are_the_real_sound_shifted_and_degraded(imported) -> None:

@@ -23,7 +23,11 @@ def _report(args: argparse.Namespace) -> int:
         participants_path = beside if beside.is_file() else None
     config = AnalysisConfig(
         equivalence_margin=args.margin,
-        exclusions=ExclusionRules(min_response_time_ms=args.min_rt_ms, max_fast_share=args.max_fast_share),
+        exclusions=ExclusionRules(
+            min_response_time_ms=args.min_rt_ms,
+            max_fast_share=args.max_fast_share,
+            include_unfinished=args.include_unfinished,
+        ),
     )
     analysis = analyse(table, load_participants(participants_path), config)
     metrics = pd.read_csv(args.metrics) if args.metrics else None
@@ -101,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--min-rt-ms", type=int, default=300, help="answers faster than this are dropped")
     report.add_argument(
         "--max-fast-share", type=float, default=0.2, help="…and their authors excluded above this"
+    )
+    report.add_argument(
+        "--include-unfinished",
+        action="store_true",
+        help="analyse participants who did not finish (left out and counted by default)",
     )
     report.set_defaults(run=_report)
 

@@ -144,6 +144,12 @@ def load_participants(path: str | Path | None) -> pd.DataFrame | None:
 class ExclusionRules:
     min_response_time_ms: int = 300  # faster than this after the video ended is not a considered answer
     max_fast_share: float = 0.2  # participants with more fast answers than this are excluded whole
+    # Someone who left half-way is not a participant whose judgements the design balanced, and may have
+    # left because of the task: their answers are left out unless asked for, and counted.
+    include_unfinished: bool = False
+
+
+UNFINISHED = ("consented", "in_progress")
 
 
 @dataclass
@@ -172,7 +178,9 @@ def _reason_bucket(reason: str) -> str:
 def apply_exclusions(
     table: pd.DataFrame, participants: pd.DataFrame | None = None, rules: ExclusionRules | None = None
 ) -> tuple[pd.DataFrame, ExclusionReport]:
-    """Test trials of included participants, minus fast answers; and what was excluded, and why."""
+    """Test trials of included participants, minus fast answers; and what was excluded, and why.
+    Participants the participants table lists as unfinished are left out (and counted) unless
+    ``rules.include_unfinished``."""
     rules = rules or ExclusionRules()
     report = ExclusionReport(simulated=bool((table["simulated"] == 1).any()))
     everyone = set(table["participant"])
@@ -182,6 +190,14 @@ def apply_exclusions(
             report.reasons["failed the headphone screening"] = len(failed)
         report.simulated = report.simulated or bool((participants.get("simulated", pd.Series()) == 1).any())
         everyone |= set(failed["participant"].astype(str))
+        if not rules.include_unfinished:
+            unfinished = set(
+                participants.loc[participants["status"].isin(UNFINISHED), "participant"].astype(str)
+            )
+            if unfinished:
+                report.reasons["did not finish the study"] = len(unfinished)
+                everyone |= unfinished
+                table = table[~table["participant"].isin(unfinished)]
     report.participants_total = len(everyone)
 
     flagged = table[table["excluded"] == 1].groupby("participant")["exclusion_reason"].first()

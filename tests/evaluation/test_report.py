@@ -116,3 +116,18 @@ def test_report_command_writes_html_figures_tables_and_methods(tmp_path: Path) -
 def test_inline_report_embeds_its_figures() -> None:
     page = render_html(analyse(normalise(results_table(participants=6, clips=2))), title="Inline <b>")
     assert "data:image/png;base64," in page and "Inline &lt;b&gt;" in page and "SIMULATED" not in page
+
+
+def test_unfinished_participants_are_left_out_and_counted_unless_asked_for() -> None:
+    table = normalise(results_table(participants=6, clips=2))
+    participants = pd.DataFrame(
+        {
+            "participant": ["p000", "p001", "p002", "p900"],
+            "status": ["in_progress", "finished", "finished", "consented"],
+        }
+    )
+    kept, report = apply_exclusions(table, participants)
+    assert "p000" not in set(kept["participant"]) and report.reasons["did not finish the study"] == 2
+    assert report.participants_total == 7 and report.participants_analysed == 5
+    everyone, _ = apply_exclusions(table, participants, ExclusionRules(include_unfinished=True))
+    assert "p000" in set(everyone["participant"])

@@ -116,6 +116,12 @@ class StudyAdmin(admin.ModelAdmin):
         if not study.pk:
             return "saved studies are checked here"
         problems = selectors.study_configuration_problems(study)
+        warnings = selectors.study_configuration_warnings(study)
+        if not problems and warnings:
+            return format_html(
+                '<ul style="color:#9a6700;margin:0">{}</ul>',
+                format_html_join("", "<li>warning: {}</li>", ((w,) for w in warnings)),
+            )
         if not problems:
             return format_html('<span style="color:#1a7f37">{}</span>', "ready: the design can be balanced")
         return format_html(

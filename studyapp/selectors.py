@@ -99,6 +99,25 @@ def study_configuration_problems(study: Study) -> list[str]:
     return problems
 
 
+def study_configuration_warnings(study: Study) -> list[str]:
+    """Settings that run but weaken the analysis: a task whose participants cannot each judge every
+    system, so the within-participant tests (Friedman, pairwise Wilcoxon) have no complete blocks."""
+    warnings = []
+    for task in study.tasks.all():
+        task_type = task.task_type
+        if task_type.all_systems_at_once:
+            continue
+        systems = task_systems(task)
+        if task.trials_per_participant < len(systems):
+            warnings.append(
+                f"tasks[{task.order}] ({task.type}): {task.trials_per_participant} trials per participant "
+                f"for {len(systems)} systems, so no participant judges every system: the within-participant "
+                "tests (Friedman's test and the pairwise Wilcoxon tests) cannot be run; set "
+                f"trials_per_participant to at least {len(systems)}"
+            )
+    return warnings
+
+
 def cell_counts(task: Task) -> tuple[Counter, Counter]:
     """Test trials given so far to participants who count (not excluded, not screened out):
     per (system, category) cell, and per (clip, system)."""

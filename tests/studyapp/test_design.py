@@ -60,3 +60,20 @@ def test_a_category_with_too_few_clips_is_refused() -> None:
 
 def test_empty_designs_are_refused() -> None:
     assert check(TaskDesign({}, ["s"], trials=1)) == ["no systems or no test clips to build trials from"]
+
+
+@pytest.mark.parametrize(
+    ("categories", "per_category", "systems", "trials"), [(4, 2, 5, 8), (4, 3, 4, 8), (2, 5, 3, 4)]
+)
+def test_every_participant_judges_every_system_as_evenly_as_the_trials_allow(
+    categories, per_category, systems, trials
+) -> None:
+    """The within-participant tests need each participant to judge every system (complete blocks)."""
+    design = TaskDesign(clips(categories, per_category), [f"s{s}" for s in range(systems)], trials)
+    cell_counts, clip_counts = Counter(), Counter()
+    for number in range(40):
+        chosen = choose_trials(design, rotation=number, cell_counts=cell_counts, clip_counts=clip_counts)
+        per_system = Counter(system for _, system, _ in chosen)
+        assert set(per_system) == set(design.systems)
+        assert max(per_system.values()) - min(per_system.values()) <= 1
+        assert spread_of(cell_counts, design.cells) <= 1

@@ -47,3 +47,24 @@ def test_study_report_command_and_admin_page(make_study, tmp_path, admin_client)
     assert b"data:image/png;base64," in admin_page.content and b"Fidelity ratings" in admin_page.content
     with pytest.raises(CommandError, match="no study 'nope'"):
         call_command("study_report", "nope")
+
+
+def test_within_participant_tests_use_every_analysed_participant(make_study) -> None:
+    """Every participant judges every system of a task, so Friedman's test and the pairwise tests have
+    a complete block per analysed participant (not n = 0, as when each saw 2 of 5 systems)."""
+    from studyapp.reports import study_analysis
+    from studyapp.services.simulation import RaterModel, study_simulate
+
+    study = make_study()
+    raters = RaterModel(
+        quality={"sys-noise": 0.3, "sys-delay": 0.7}, discrimination=2.0, careless=0.0, screening_failure=0.0
+    )
+    study_simulate(study, n=12, model=raters, progress=False)
+    analysis = study_analysis(study)
+    analysed = analysis.exclusions.participants_analysed
+    assert analysed >= 10  # an attentive rater may still miss a catch trial now and then
+    by_type = {section.task_type: section.tables for section in analysis.sections}
+    for task_type in ("sync_rating", "fidelity_rating"):
+        assert by_type[task_type]["friedman"]["n"].tolist() == [analysed], task_type
+        assert set(by_type[task_type]["pairwise"]["n"]) == {analysed}, task_type
+    assert set(by_type["turing_2afc"]["pairwise"]["n"]) == {analysed}

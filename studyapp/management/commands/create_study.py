@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studyapp import services
+from studyapp import selectors, services
 from studyapp.study_spec import SpecError, load_study_file
 
 
@@ -31,3 +31,5 @@ class Command(BaseCommand):
             f"study {study.slug!r} created ({study.status}): {study.systems.count()} systems, "
             f"{study.clips.count()} clips; tasks: {tasks}"
         )
+        for warning in selectors.study_configuration_warnings(study):
+            self.stderr.write(f"warning: {warning}")

@@ -233,7 +233,7 @@ class Participant(models.Model):
     screening_passed = models.BooleanField(null=True, blank=True)
     questionnaire = models.JSONField(default=dict, blank=True)
     excluded = models.BooleanField(default=False)
-    exclusion_reason = models.CharField(max_length=300, blank=True)
+    exclusion_reason = models.TextField(blank=True)  # names every failed task rule: no length to outgrow
     simulated = models.BooleanField(default=False, help_text="made by simulate_participants, not a person")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -157,3 +157,23 @@ def test_a_researcher_exclusion_needs_a_reason_and_frees_the_cells(make_study) -
     cells, _ = selectors.cell_counts(study.tasks.first())
     assert sum(cells.values()) == 0
     assert Counter(study.participants.values_list("excluded", flat=True)) == {True: 1}
+
+
+def test_failing_every_task_s_catch_trials_still_finishes_with_every_reason(make_study) -> None:
+    """The reason names each failed task; five of them outgrew the old 300-character column, which
+    PostgreSQL enforces: the participant could never finish."""
+    study = make_study()
+    participant = services.participant_register(study=study)
+
+    def fails_every_catch(trial: Trial) -> Answer:
+        presented = list(trial.presented.select_related("stimulus"))
+        anchors = [p.position for p in presented if p.stimulus.variant]
+        others = [p.position for p in presented if not p.stimulus.variant]
+        return Answer(choice=(anchors or others)[0], judged_real=True, rating=5, ranking=anchors + others)
+
+    answer_all(participant, fails_every_catch)
+    participant = services.participant_finish(participant=participant)
+    participant.refresh_from_db()
+    assert participant.status == "finished" and participant.excluded
+    assert participant.exclusion_reason.count("catch trials in task") == study.tasks.count() == 5
+    assert len(participant.exclusion_reason) > 300

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from django.core.management import call_command
 from generation.media import decode_audio
 from studyapp.models import Clip, Stimulus, System
 from tests.studyapp.conftest import CATEGORIES, CLIPS_PER_CATEGORY, EXTERNAL_SYSTEMS
+from tests.studyapp.stimuli.probe import audio_packet_sizes
 
 pytestmark = pytest.mark.django_db
 
@@ -41,29 +41,6 @@ def test_stimulus_files_are_named_by_opaque_id_only(imported) -> None:
         for telling in (stimulus.system.name, stimulus.clip.clip_id, stimulus.clip.category, "real"):
             assert telling not in name
         assert Path(stimulus.media.path).stat().st_size > 0
-
-
-def audio_packet_sizes(path: str) -> list[int]:
-    if shutil.which("ffprobe") is None:
-        pytest.skip("ffprobe is absent (Debian package ffmpeg; .ci/run installs it)")
-    result = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "a",
-            "-show_entries",
-            "packet=size",
-            "-of",
-            "json",
-            path,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [int(p["size"]) for p in json.loads(result.stdout)["packets"]]
 
 
 def test_every_stimulus_of_a_clip_has_the_same_size_packet_for_packet(imported) -> None:

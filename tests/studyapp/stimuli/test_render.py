@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,22 +11,11 @@ import soundfile
 from generation.media import decode_audio
 from studyapp.stimuli.loudness import integrated_loudness
 from studyapp.stimuli.render import StimulusSpec, fit_and_normalise, render_stimulus, video_duration
+from tests.studyapp.stimuli.probe import audio_packet_sizes, ffprobe
 
 # Constant-bitrate audio: nothing but the file's name may differ between the soundtracks of a clip.
 CONTENT_DEPENDENT = {"filename"}
 LEAKY_TAGS = {"encoder", "title", "creation_time", "comment", "artist", "album", "date", "description"}
-
-
-def ffprobe(path: Path) -> dict:
-    if shutil.which("ffprobe") is None:
-        pytest.skip("ffprobe is absent (Debian package ffmpeg; .ci/run installs it)")
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout)
 
 
 def comparable(info: dict) -> dict:
@@ -74,28 +60,6 @@ def test_duration_is_exactly_the_videos(stimuli: dict[str, Path]) -> None:
         video_stream = next(s for s in info["streams"] if s["codec_type"] == "video")
         assert float(video_stream["duration"]) == pytest.approx(expected, abs=1e-3), name
         assert float(info["format"]["duration"]) == pytest.approx(expected, abs=0.025), name  # one MP3 frame
-
-
-def audio_packet_sizes(path: Path) -> list[int]:
-    ffprobe(path)  # skips when ffprobe is absent
-    result = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "a",
-            "-show_entries",
-            "packet=size",
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [int(p["size"]) for p in json.loads(result.stdout)["packets"]]
 
 
 def test_file_and_audio_packet_sizes_do_not_depend_on_the_soundtrack(stimuli: dict[str, Path]) -> None:

@@ -13,6 +13,4 @@ from studyapp.tasks.turing_single import TuringSingle
 for _type in (Turing2AFC(), TuringSingle(), SyncRating(), FidelityRating(), Ranking()):
     registry.register(_type)
 
-get = registry.get
-
-__all__ = ["Answer", "AnswerError", "Shown", "TaskType", "get", "registry"]
+__all__ = ["Answer", "AnswerError", "Shown", "TaskType", "registry"]

@@ -35,10 +35,6 @@ def names() -> tuple[str, ...]:
     return tuple(_TYPES)
 
 
-def all_types() -> tuple[TaskType, ...]:
-    return tuple(_TYPES.values())
-
-
 def choices() -> list[tuple[str, str]]:
     """For Task.type (a callable, so a type registered later is a valid choice too)."""
     return [(t.name, t.label) for t in _TYPES.values()]

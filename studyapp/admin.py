@@ -28,8 +28,8 @@ class SystemAdmin(admin.ModelAdmin):
 
 @admin.register(Clip)
 class ClipAdmin(admin.ModelAdmin):
-    list_display = ["clip_id", "category", "split", "practice", "duration", "source"]
-    list_filter = ["category", "split", "practice"]
+    list_display = ["clip_id", "category", "split", "practice", "catch", "duration", "source"]
+    list_filter = ["category", "split", "practice", "catch"]
     search_fields = ["clip_id", "source"]
 
 

@@ -8,6 +8,7 @@ the demo study (every task type), opened → a researcher account.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import secrets
@@ -34,6 +35,11 @@ REPO = Path(__file__).resolve().parent.parent
 MODELS = ("unconditional", "frame", "seq2seq", "flow")
 # The shipped checkpoints were trained on data prepared like this (README, "Demo").
 DEMO_PREPARE = PrepareConfig(frame_size=112)
+# 4 test clips per category (of 25): 1 for practice, 1 reserved for catch trials, 2 under test, so the
+# demo study's 8 trials per task never reuse a clip and catch trials never replay a test clip. The
+# validation share is lowered so the test clips come out of validation, not training: the shipped
+# checkpoints were trained on the same 19 training clips per category as before.
+DEMO_SPLIT = SplitConfig(test_ratio=0.16, val_ratio=0.08)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class DemoConfig:
     study_file: Path = REPO / "demo" / "study.yaml"
     synth: SynthConfig = field(default_factory=SynthConfig)
     prepare: PrepareConfig = DEMO_PREPARE
+    split: SplitConfig = DEMO_SPLIT
     train: bool = False  # True: train every model here instead of using the shipped checkpoints
     train_preset: str = "small"
     train_steps: int = 400
@@ -50,6 +57,7 @@ class DemoConfig:
     models: tuple[str, ...] = MODELS
     sample_batch_size: int = 16
     practice_per_category: int = 1
+    catch_per_category: int = 1
     jobs: int = 2
     username: str = "researcher"
     progress: bool = True
@@ -84,13 +92,15 @@ def _dataset(config: DemoConfig) -> str:
 
 def _prepared(config: DemoConfig) -> str:
     out = config.root / "prepared"
-    if read_manifest(out) is not None:
+    manifest = read_manifest(out)
+    if manifest is not None and manifest.get("split") == dataclasses.asdict(config.split):
         return "exists"
+    # Missing, or prepared with another split: prepare reuses every shard and only re-assigns splits.
     report = prepare(
         config.root / "videos",
         out,
         config.prepare,
-        split=SplitConfig(),
+        split=config.split,
         jobs=config.jobs,
         progress=config.progress,
     )
@@ -179,7 +189,10 @@ def _samples(config: DemoConfig) -> str:
 def _stimuli(config: DemoConfig) -> str:
     folders = [config.root / "samples" / model for model in config.models]
     report = services.stimuli_import(
-        samples=folders, practice_per_category=config.practice_per_category, jobs=config.jobs,
+        samples=folders,
+        practice_per_category=config.practice_per_category,
+        catch_per_category=config.catch_per_category,
+        jobs=config.jobs,
         progress=config.progress,
     )  # fmt: skip
     if report.problems:

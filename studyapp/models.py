@@ -68,6 +68,11 @@ class Clip(models.Model):
     practice = models.BooleanField(
         default=False, help_text="used for practice trials (with feedback), never as a test trial"
     )
+    catch = models.BooleanField(
+        default=False,
+        help_text="reserved for catch trials: a participant never judges it in a test trial, so a catch "
+        "trial never replays the real soundtrack of a clip under test",
+    )
     ground_truth = models.JSONField(
         default=dict, blank=True, help_text="e.g. event onset times, when the source knows them"
     )
@@ -78,6 +83,7 @@ class Clip(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["category", "clip_id"], name="unique_clip_per_category"),
             models.CheckConstraint(condition=Q(duration__gt=0), name="clip_duration_positive"),
+            models.CheckConstraint(condition=~Q(practice=True, catch=True), name="clip_practice_or_catch"),
         ]
 
     def __str__(self) -> str:
@@ -126,8 +132,8 @@ class Stimulus(models.Model):
 
     @property
     def role(self) -> str:
-        """test, anchor (catch trials) or practice."""
-        if self.variant:
+        """test, anchor (what only catch trials play) or practice."""
+        if self.variant or self.clip.catch:
             return "anchor"
         return "practice" if self.clip.practice else "test"
 

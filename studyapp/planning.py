@@ -61,11 +61,12 @@ def plan_trials(study: Study, *, number: int, secret: str) -> list[PlannedTrial]
         block = [
             plan.test(clips[(category, clip_id)], systems.get(name)) for clip_id, name, category in chosen
         ]
-        seen = {clip_id for clip_id, _, _ in chosen}
-        test_clips = [clips[(category, c)] for category, ids in task_design.clips.items() for c in ids]
-        pool = [c for c in test_clips if c.clip_id not in seen] or test_clips
-        for _ in range(round(len(chosen) * task.catch_rate)):
-            block.append(plan.catch(rng.choice(pool)))
+        # Reserved clips only (never a test clip), each at most once per task: a catch trial never
+        # replays the real soundtrack of a clip this participant judges. The configuration check
+        # refuses studies with fewer reserved clips than catch trials.
+        pool = selectors.task_catch_clips(task)
+        count = min(round(len(chosen) * task.catch_rate), len(pool))
+        block.extend(plan.catch(clip) for clip in rng.sample(pool, count))
         rng.shuffle(block)
         for n in range(min(task.practice_trials, len(practice_clips))):
             clip = practice_clips[(number + n) % len(practice_clips)]

@@ -41,6 +41,21 @@ def _real(study: Study) -> System | None:
     return next((s for s in study.systems.all() if s.is_real), None)
 
 
+def _stimuli_wanted(task: Task) -> list[tuple[System, str]]:
+    """(system, variant) of every stimulus a clip needs to serve in this task's trials."""
+    real = _real(task.study)
+    task_type = task.task_type
+    wanted = [(s, "") for s in task_systems(task)]
+    if (task_type.real_is_reference or task.catch_rate > 0) and real is not None:
+        wanted.append((real, ""))
+        wanted.extend((real, v) for v in task_type.anchors)
+    return wanted
+
+
+def _missing(clip, wanted: list[tuple[System, str]], index: dict) -> list[str]:
+    return [f"{s.name}{'/' + v if v else ''}" for s, v in wanted if (clip.pk, s.pk, v) not in index]
+
+
 def task_design(task: Task, *, index: dict | None = None) -> tuple[design.TaskDesign, list[str]]:
     """The balanced-design input for a task (test clips per category that have every stimulus the task
     needs), and the problems found while building it."""
@@ -58,19 +73,49 @@ def task_design(task: Task, *, index: dict | None = None) -> tuple[design.TaskDe
         problems.append(f"{label}: {task.type} needs at least {task_type.min_systems} systems")
     if not systems:
         problems.append(f"{label}: no systems to test; add generated systems to the study")
+    wanted = _stimuli_wanted(task)
     clips: dict[str, list[str]] = {}
-    for clip in study.clips.filter(practice=False).order_by("category", "clip_id"):
-        wanted = [(s, "") for s in systems]
-        if needs_real and real is not None:
-            wanted.append((real, ""))
-            wanted.extend((real, v) for v in task_type.anchors)
-        missing = [f"{s.name}{'/' + v if v else ''}" for s, v in wanted if (clip.pk, s.pk, v) not in index]
+    for clip in study.clips.filter(practice=False, catch=False).order_by("category", "clip_id"):
+        missing = _missing(clip, wanted, index)
         if missing:
             problems.append(f"{label}: clip {clip} has no stimulus for {', '.join(missing)}; import it")
             continue
         clips.setdefault(clip.category, []).append(clip.clip_id)
     names = [None] if task_type.all_systems_at_once else [s.name for s in systems]
     return design.TaskDesign(clips, names, task.trials_per_participant, task.target_per_cell), problems
+
+
+def catch_trials_per_participant(task: Task) -> int:
+    return round(task.trials_per_participant * task.catch_rate)
+
+
+def task_catch_clips(task: Task, *, index: dict | None = None) -> list:
+    """The clips this task's catch trials may show: those reserved for catch trials (never a test or
+    practice clip, so a catch trial never replays material a participant judges), with every stimulus
+    the task needs."""
+    index = _stimuli_index(task.study) if index is None else index
+    wanted = _stimuli_wanted(task)
+    return [
+        clip
+        for clip in task.study.clips.filter(catch=True).order_by("category", "clip_id")
+        if not _missing(clip, wanted, index)
+    ]
+
+
+def _catch_problems(task: Task, index: dict) -> list[str]:
+    needed = catch_trials_per_participant(task)
+    if not needed:
+        return []
+    available = len(task_catch_clips(task, index=index))
+    if available >= needed:
+        return []
+    return [
+        f"tasks[{task.order}].catch_rate: {needed} catch trials per participant "
+        f"({task.trials_per_participant} trials × catch_rate {task.catch_rate}) need {needed} clips reserved "
+        f"for catch trials with every stimulus this task plays, and the study has {available}; reserve "
+        f"{needed - available} more (import_stimuli --catch N marks N new clips per category), or lower "
+        f"catch_rate to {available / task.trials_per_participant:.3g}"
+    ]
 
 
 def study_configuration_problems(study: Study) -> list[str]:
@@ -82,13 +127,14 @@ def study_configuration_problems(study: Study) -> list[str]:
         problems.append("tasks: the study has no tasks")
     if not study.systems.exists():
         problems.append("systems: the study has no systems")
-    if not study.clips.filter(practice=False).exists():
-        problems.append("clips: the study has no test clips (clips not marked practice)")
+    if not study.clips.filter(practice=False, catch=False).exists():
+        problems.append("clips: the study has no test clips (clips marked neither practice nor catch)")
     index = _stimuli_index(study)
     has_practice = study.clips.filter(practice=True).exists()
     for task in tasks:
         task_design_, found = task_design(task, index=index)
         problems.extend(found)
+        problems.extend(_catch_problems(task, index))
         if task.practice_trials and not has_practice:
             problems.append(
                 f"tasks[{task.order}].practice_trials: {task.practice_trials} practice trials but the study "

@@ -68,6 +68,7 @@ def stimuli_import(
     videos: Path | None = None,
     system_name: str | None = None,
     practice_per_category: int = 0,
+    catch_per_category: int = 0,
     spec: StimulusSpec | None = None,
     jobs: int = 2,
     progress: bool = True,
@@ -92,7 +93,7 @@ def stimuli_import(
         for clip, system, wav in _from_external(Path(external), report):
             clips[clip.pk] = clip
             soundtracks.append((clip, system, wav))
-    _mark_practice(new_clips, practice_per_category)
+    _reserve(new_clips, practice=practice_per_category, catch=catch_per_category)
 
     todo: list[_Job] = []
     for clip in clips.values():
@@ -271,16 +272,20 @@ def _from_external(root: Path, report: ImportReport) -> list[tuple[Clip, System,
     return found
 
 
-def _mark_practice(new_clips: list[Clip], per_category: int) -> None:
-    if per_category <= 0:
-        return
+def _reserve(new_clips: list[Clip], *, practice: int, catch: int) -> None:
+    """Per category, the first ``practice`` new clips (by id) for practice trials, the next ``catch``
+    for catch trials; the rest are test clips."""
     by_category: dict[str, list[Clip]] = {}
     for clip in new_clips:
         by_category.setdefault(clip.category, []).append(clip)
     for clips in by_category.values():
-        for clip in sorted(clips, key=lambda c: c.clip_id)[:per_category]:
+        ordered = sorted(clips, key=lambda c: c.clip_id)
+        for clip in ordered[:practice]:
             clip.practice = True
             clip.save(update_fields=["practice"])
+        for clip in ordered[practice : practice + catch]:
+            clip.catch = True
+            clip.save(update_fields=["catch"])
 
 
 def _source_fingerprint(clip: Clip, spec: StimulusSpec) -> str:

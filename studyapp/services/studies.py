@@ -56,7 +56,7 @@ def study_create(*, spec: StudySpec, replace_draft: bool = False) -> Study:
         if unknown:
             problems.append(f"clips.ids: no stimuli for {', '.join(unknown)}")
     else:
-        clips = clips.filter(split=spec.split) | clips.filter(practice=True)
+        clips = clips.filter(split=spec.split) | clips.filter(practice=True) | clips.filter(catch=True)
     if spec.categories:
         clips = clips.filter(category__in=spec.categories)
         unknown = sorted(set(spec.categories) - set(clips.values_list("category", flat=True)))

@@ -1,5 +1,6 @@
 """Ranking: the same video with every system's soundtrack, ranked from most to least realistic. One
-cell per category; catch trials add the degraded real soundtrack, which must be ranked last."""
+cell per category; in catch trials the degraded real soundtrack takes one system's place and must be
+ranked last."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ class Ranking(TaskType):
         return shown
 
     def catch_stimuli(self, pick: Pick, *, systems: Sequence[Any], real: Any, rng: random.Random):
-        shown = [pick(s, "") for s in systems] + [pick(real, DEGRADED)]
+        # The anchor takes one system's place, so a catch trial shows as many videos as any other.
+        kept = list(systems)
+        kept.pop(rng.randrange(len(kept)))
+        shown = [pick(s, "") for s in kept] + [pick(real, DEGRADED)]
         rng.shuffle(shown)
         return shown
 

@@ -13,7 +13,7 @@ from generation.media import decode_audio
 from generation.synth.dataset import SynthConfig, build_dataset
 
 CATEGORIES = ("drum", "fireworks")
-CLIPS_PER_CATEGORY = 6  # the first of each becomes a practice clip
+CLIPS_PER_CATEGORY = 6  # the first of each becomes a practice clip, the second a catch clip
 EXTERNAL_SYSTEMS = ("sys-noise", "sys-delay")
 
 
@@ -48,7 +48,11 @@ def _import(study_videos: Path, external_audio: Path):
     from studyapp import services
 
     report = services.stimuli_import(
-        videos=study_videos, external=external_audio, practice_per_category=1, progress=False
+        videos=study_videos,
+        external=external_audio,
+        practice_per_category=1,
+        catch_per_category=1,
+        progress=False,
     )
     assert not report.problems, report.problems
     return report

@@ -75,13 +75,31 @@ def test_unknown_systems_and_categories_are_named(imported, tmp_path) -> None:
 
 
 def test_a_design_that_cannot_be_balanced_is_refused(imported, tmp_path) -> None:
-    spec = study_spec(tasks=[{"type": "turing_2afc", "trials_per_participant": 11}])
+    spec = study_spec(tasks=[{"type": "turing_2afc", "trials_per_participant": 9}])
     message = errors_of(write(tmp_path, spec))
-    assert "tasks[0] (turing_2afc): 11 trials per participant but only 10 test clips" in message
+    # 12 clips: per category one for practice and one reserved for catch trials, 8 to test.
+    assert "tasks[0] (turing_2afc): 9 trials per participant but only 8 test clips" in message
+
+
+def test_catch_trials_need_enough_reserved_clips(imported, tmp_path) -> None:
+    """Catch trials show only clips reserved for them (2 here, one per category), each at most once
+    per task, so a task wanting 3 per participant is refused with the numbers to change."""
+    spec = study_spec(tasks=[{"type": "turing_2afc", "trials_per_participant": 6, "catch_rate": 0.5}])
+    message = errors_of(write(tmp_path, spec))
+    assert (
+        "tasks[0].catch_rate: 3 catch trials per participant (6 trials × catch_rate 0.5) need 3 clips "
+        "reserved for catch trials with every stimulus this task plays, and the study has 2; reserve 1 "
+        "more (import_stimuli --catch N marks N new clips per category), or lower catch_rate to 0.333"
+    ) in message
+    only_test_clips = study_spec(
+        clips={"ids": ["drum_0002", "drum_0003", "fireworks_0002"]},
+        tasks=[{"type": "fidelity_rating", "trials_per_participant": 2, "catch_rate": 0.5}],
+    )
+    assert "the study has 0; reserve 1 more" in errors_of(write(tmp_path, only_test_clips))
 
 
 def test_practice_trials_need_practice_clips(imported, tmp_path) -> None:
-    spec = study_spec(clips={"ids": ["drum_0001", "drum_0002", "fireworks_0001", "fireworks_0002"]})
+    spec = study_spec(clips={"ids": ["drum_0002", "drum_0003", "fireworks_0002", "fireworks_0003"]})
     spec["tasks"] = [{"type": "fidelity_rating", "trials_per_participant": 2, "practice_trials": 1}]
     message = errors_of(write(tmp_path, spec))
     assert "tasks[0].practice_trials: 1 practice trials but the study has no practice clips" in message

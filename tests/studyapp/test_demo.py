@@ -61,7 +61,7 @@ def test_demo_pipeline_at_a_tiny_size(tmp_path, capsys) -> None:
     assert {t.type for t in first.study.tasks.all()} == {"turing_2afc", "turing_single", "sync_rating",
                                                          "fidelity_rating", "ranking"}  # fmt: skip
     stimuli = Stimulus.objects.count()
-    # Every category's test clips: 3 per category, real + 3 anchors + 4 models each.
+    # Every category's test clips: 5 per category (1 practice, 1 catch), real + 3 anchors + 4 models each.
     assert set(Clip.objects.values_list("category", flat=True)) == {"drum", "fireworks"}
     assert stimuli == Clip.objects.count() * (4 + len(MODELS))
 

@@ -31,6 +31,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--practice", type=int, default=0, metavar="N", help="mark N new clips per category for practice"
         )
+        parser.add_argument(
+            "--catch",
+            type=int,
+            default=0,
+            metavar="N",
+            help="reserve N further new clips per category for catch trials (never judged in a test trial)",
+        )
         parser.add_argument("--target-lufs", type=float, default=StimulusSpec.target_lufs)
         parser.add_argument("--jobs", type=int, default=2, help="parallel ffmpeg renders")
         parser.add_argument("--strict", action="store_true", help="exit non-zero when anything was skipped")
@@ -46,6 +53,7 @@ class Command(BaseCommand):
             videos=options["videos"],
             system_name=options["system"],
             practice_per_category=options["practice"],
+            catch_per_category=options["catch"],
             spec=StimulusSpec(target_lufs=options["target_lufs"]),
             jobs=options["jobs"],
             progress=options["verbosity"] > 0,

@@ -15,7 +15,6 @@ matplotlib.use("Agg")  # no display on servers
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evaluation import task_types
 from evaluation.analysis import Analysis
 
 STYLE = """
@@ -79,7 +78,10 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
         t = section.tables
         if "fool_rate_by_system_category" in t:
             out[f"{section.task_type}-fool-rate"] = _errorbar_figure(
-                t["fool_rate_by_system_category"], "fool_rate", "fool rate (95 % Wilson CI)", chance=0.5
+                t["fool_rate_by_system_category"],
+                "fool_rate",
+                "fool rate (95 % CI, clustered by participant)",
+                chance=0.5,
             )
         if "mos_by_system_category" in t:
             out[f"{section.task_type}-mos"] = _errorbar_figure(
@@ -89,12 +91,14 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
         if "judged_real_by_system" in t:
             rows = t["judged_real_by_system"].assign(category="all")
             out[f"{section.task_type}-judged-real"] = _errorbar_figure(
-                rows, "rate", "judged real (95 % CI)", 0.5
+                rows, "rate", "judged real (95 % CI, clustered)", 0.5
             )
     return out
 
 
 def methods(analysis: Analysis) -> str:
+    """The methods paragraph: who was analysed, then per task type the analyses that ran (with the
+    engine that fitted each model) and those that could not, with why."""
     e = analysis.exclusions
     excluded = "; ".join(e.lines()) or "none"
     parts = [
@@ -102,35 +106,11 @@ def methods(analysis: Analysis) -> str:
         f"({analysis.responses} test answers; practice and catch trials are not analysed). "
         f"Exclusions: {excluded}."
     ]
-    kinds = {s.task_type for s in analysis.sections}
-    if task_types.TURING_2AFC in kinds:
-        parts.append(
-            "Two-alternative Turing tests: fool rates with Wilson 95 % intervals, exact two-sided "
-            "binomial tests "
-            "against 50 % (Holm-corrected across systems) and two one-sided tests of equivalence to chance "
-            f"(margin ±{analysis.config.equivalence_margin:.0%}); a logistic mixed model (fooled ~ system + "
-            "(1|participant) + (1|clip), variational Bayes, statsmodels BinomialBayesMixedGLM) "
-            "for system effects; "
-            "pairwise Wilcoxon signed-rank tests on per-participant fool rates with Holm correction."
-        )
-    if task_types.TURING_SINGLE in kinds:
-        parts.append(
-            "Single-stimulus Turing tests: proportion judged real with Wilson intervals; d′ and "
-            "criterion per "
-            "system against the real soundtracks (log-linear correction, Gourevitch–Galanter intervals)."
-        )
-    if kinds & {task_types.SYNC_RATING, task_types.FIDELITY_RATING}:
-        parts.append(
-            "Ratings: MOS with t-based and participant-cluster bootstrap 95 % intervals; a linear "
-            "mixed model with "
-            "crossed random intercepts for participants and clips (REML); Friedman's test and "
-            "pairwise Wilcoxon "
-            "signed-rank tests on per-participant means (Holm), with Kendall's W, rank-biserial r "
-            "and Cohen's d_z; "
-            "a proportional-odds model; Krippendorff's α (interval) for agreement."
-        )
-    if task_types.RANKING in kinds:
-        parts.append("Rankings: mean rank with 95 % intervals, Friedman's test and the pairwise win matrix.")
+    for section in analysis.sections:
+        if section.methods:
+            parts.append(f"{section.title}: {'; '.join(section.methods)}.")
+        if section.not_run:
+            parts.append(f"Not run for {section.title.lower()}: {'; '.join(section.not_run)}.")
     return " ".join(parts)
 
 

@@ -124,7 +124,7 @@ def normalise(table: pd.DataFrame) -> pd.DataFrame:
         "clip",
         "participant",
     ):
-        table[column] = table[column].fillna("").astype(str)
+        table[column] = table[column].astype(object).fillna("").astype(str)
     return table
 
 

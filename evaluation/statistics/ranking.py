@@ -1,4 +1,5 @@
-"""Rankings of several soundtracks of one video: mean rank, Friedman's test, and the win matrix."""
+"""Rankings of several soundtracks of one video: mean rank and Friedman's test over participants' mean
+ranks, and the win matrix over trials."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ def rank_matrix(table: pd.DataFrame) -> pd.DataFrame:
     keys = ["participant", "trial_index"]
     wide = table.pivot_table(index=keys, columns="system", values="rank", aggfunc="first")
     return wide.dropna()
+
+
+def participant_mean_ranks(table: pd.DataFrame) -> pd.DataFrame:
+    """Participants × systems of each participant's mean rank: a participant ranks several videos, and
+    those rankings are not independent, so the participant is the block of Friedman's test."""
+    return rank_matrix(table).groupby(level="participant").mean()
 
 
 def mean_ranks(wide: pd.DataFrame) -> pd.DataFrame:

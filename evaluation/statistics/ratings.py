@@ -1,5 +1,5 @@
 """Ratings on a 5-point scale: mean opinion scores with intervals, non-parametric repeated-measures
-tests on per-participant means, effect sizes, and an ordinal (proportional-odds) model."""
+tests on per-participant means, effect sizes. (The mixed models are in evaluation.statistics.mixed.)"""
 
 from __future__ import annotations
 
@@ -123,36 +123,3 @@ def pairwise_wilcoxon(wide: pd.DataFrame) -> pd.DataFrame:
     )
     result["p_holm"] = holm(result["p_value"].to_numpy()) if len(result) else []
     return result
-
-
-def proportional_odds(table: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Ordinal logistic regression rating ~ system (statsmodels OrderedModel, logit link): the odds of
-    a higher rating for each system against `reference` (ignores the clustering; the linear mixed
-    model is the one that accounts for participants and clips)."""
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
-    systems = sorted(set(table["system"]) - {reference})
-    if not systems or table["rating"].nunique() < 3:
-        return pd.DataFrame(
-            columns=["system", "versus", "log_odds", "ci_low", "ci_high", "odds_ratio", "p_value"]
-        )
-    exog = pd.DataFrame({s: (table["system"] == s).astype(float) for s in systems}, index=table.index)
-    endog = pd.Series(pd.Categorical(table["rating"].astype(int), ordered=True), index=table.index)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = OrderedModel(endog, exog, distr="logit").fit(method="bfgs", disp=False, maxiter=1000)
-    ci = fit.conf_int()
-    return pd.DataFrame(
-        [
-            {
-                "system": s,
-                "versus": reference,
-                "log_odds": float(fit.params[s]),
-                "ci_low": float(ci.loc[s, 0]),
-                "ci_high": float(ci.loc[s, 1]),
-                "odds_ratio": float(np.exp(fit.params[s])),
-                "p_value": float(fit.pvalues[s]),
-            }
-            for s in systems
-        ]
-    )

@@ -66,7 +66,7 @@ def test_analysis_sections_recover_the_simulated_truth() -> None:
     fool = analysis.table("turing_2afc", "fool_rate_by_system").set_index("system")
     for system, rate in SYSTEMS.items():
         assert fool.loc[system, "ci_low"] - 0.05 < rate < fool.loc[system, "ci_high"] + 0.05
-    assert fool.loc["baseline", "p_binomial"] < 0.001 and not fool.loc["baseline", "equivalent_to_chance"]
+    assert fool.loc["baseline", "p_chance"] < 0.001 and not fool.loc["baseline", "equivalent_to_chance"]
     mos = analysis.table("fidelity_rating", "mos_by_system").set_index("system")["mos"]
     assert mos["real"] > mos["ours"] > mos["baseline"]
     sensitivity = analysis.table("turing_single", "sensitivity").set_index("system")["d_prime"]
@@ -99,9 +99,7 @@ def test_report_command_writes_html_figures_tables_and_methods(tmp_path: Path) -
         assert (out / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert f"figures/{name}.png" in page
     fool = pd.read_csv(out / "tables" / "turing_2afc-fool_rate_by_system.csv")
-    assert set(fool["system"]) == set(SYSTEMS) and {"ci_low", "p_tost", "p_binomial_holm"} <= set(
-        fool.columns
-    )
+    assert set(fool["system"]) == set(SYSTEMS) and {"ci_low", "p_tost", "p_chance_holm"} <= set(fool.columns)
     assert (out / "tables" / "exclusions.csv").is_file() and (
         out / "tables" / "objective-metrics.csv"
     ).is_file()

@@ -14,7 +14,13 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from evaluation.statistics import agreement, detection, mixed, power, ranking, ratings
-from evaluation.statistics.proportions import binomial_test, holm, tost_proportion, wilson_interval
+from evaluation.statistics.proportions import (
+    binomial_test,
+    clustered_rate,
+    holm,
+    tost_proportion,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (52, 240), (240, 240), (17, 31)])
@@ -169,7 +175,7 @@ def test_linear_mixed_model_recovers_effects_and_equals_mean_differences_when_ba
 def test_logistic_mixed_model_recovers_simulated_effects() -> None:
     truth = {"base": -1.0, "ours": 0.0}
     table = _crossed(4, truth, lambda rng, m: int(rng.random() < 1 / (1 + math.exp(-m))))
-    fit = mixed.logistic_system_effects(table, "value", "base").set_index("system")
+    fit = mixed.logistic_system_effects(table, "value", "base").table.set_index("system")
     assert fit.loc["ours", "ci_low"] < 1.0 < fit.loc["ours", "ci_high"]
     # Independent check: without random effects a plain logistic GLM gives a (slightly attenuated) estimate.
     import statsmodels.formula.api as smf
@@ -178,13 +184,44 @@ def test_logistic_mixed_model_recovers_simulated_effects() -> None:
     assert fit.loc["ours", "log_odds"] == pytest.approx(glm.params.iloc[1], abs=0.15)
 
 
-def test_proportional_odds_recovers_a_shift() -> None:
+def test_the_marginal_ordinal_fallback_recovers_a_shift(monkeypatch) -> None:
+    monkeypatch.setenv("VIS2SOUND_R", "off")
     rng = np.random.default_rng(5)
     system = np.repeat(["real", "ours"], 3000)
     latent = (system == "ours") * -1.0 + rng.logistic(size=system.size)
     rating = np.digitize(latent, [-2, -0.7, 0.7, 2]) + 1
-    fit = ratings.proportional_odds(pd.DataFrame({"system": system, "rating": rating}), "real")
-    assert fit.iloc[0]["log_odds"] == pytest.approx(-1.0, abs=0.12)
+    table = pd.DataFrame({"system": system, "rating": rating, "participant": "p", "clip": "c"})
+    fitted = mixed.ordinal_system_effects(table, "real")
+    assert fitted.engine.startswith("statsmodels OrderedModel (marginal")
+    assert fitted.table.iloc[0]["log_odds"] == pytest.approx(-1.0, abs=0.12)
+
+
+def test_clustered_rate_matches_the_cluster_robust_formula() -> None:
+    """Independent computation (Cameron & Miller 2015, CR1 with one regressor):
+    se² = G/(G−1) · Σ_g (Σ_{i∈g} (y_i − p̂))² / N², t with G − 1 degrees of freedom."""
+    rng = np.random.default_rng(3)
+    clusters = np.repeat(np.arange(25), rng.integers(3, 9, size=25))  # unequal answers per participant
+    propensity = rng.uniform(0.05, 0.95, size=25)[clusters]
+    y = (rng.random(len(clusters)) < propensity).astype(int)
+    r = clustered_rate(y, clusters, margin=0.1)
+    n, g, p = len(y), 25, y.mean()
+    sums = np.bincount(clusters, weights=y - p)
+    se = np.sqrt(g / (g - 1) * (sums**2).sum()) / n
+    t = stats.t(g - 1)
+    assert r.std_error == pytest.approx(se, rel=1e-10)
+    assert (r.ci_low, r.ci_high) == pytest.approx((p - t.ppf(0.975) * se, p + t.ppf(0.975) * se), rel=1e-10)
+    assert r.p_chance == pytest.approx(2 * t.sf(abs(p - 0.5) / se), rel=1e-10)
+    assert r.p_tost == pytest.approx(max(t.sf((p - 0.4) / se), t.cdf((p - 0.6) / se)), rel=1e-10)
+    # Participants who answer alike make the interval wider than Wilson's, which treats answers as
+    # independent.
+    wilson = wilson_interval(int(y.sum()), n)
+    assert r.ci_high - r.ci_low > wilson[1] - wilson[0]
+
+
+def test_clustered_rate_when_every_answer_agrees() -> None:
+    r = clustered_rate(np.zeros(20), np.repeat(np.arange(5), 4))
+    assert r.rate == 0 and r.std_error == 0
+    assert (r.ci_low, r.ci_high) == pytest.approx(wilson_interval(0, 5))  # over participants
 
 
 def test_ranking_statistics_on_a_hand_worked_example() -> None:
@@ -212,3 +249,32 @@ def test_ranking_statistics_on_a_hand_worked_example() -> None:
     assert wins.loc["real", "base"] == 1.0
     # Friedman by hand: n = 3 blocks, k = 3, rank sums 4, 6, 8 -> 12/(3*3*4) * 116 - 3*3*4 = 2.667.
     assert ranking.ranking_friedman(wide)["statistic"] == pytest.approx(12 / 36 * 116 - 36)
+
+
+def test_ranking_friedman_blocks_are_participants_not_trials() -> None:
+    """p1 ranks two videos, p2 one: the blocks are p1's mean ranks (real 1.5, ours 1.5, base 3) and
+    p2's (1, 3, 2), so n = 2, not 3 trials. Rank sums 2.5, 4.5, 5: chi² = 12/(n k (k+1)) Σ R² − 3n(k+1)
+    = 25.75 − 24 = 1.75, over the tie correction 1 − Σ(t³−t)/(n(k³−k)) = 0.875: 2.0."""
+    rows = [
+        ("p1", 0, {"real": 1, "ours": 2, "base": 3}),
+        ("p1", 1, {"real": 2, "ours": 1, "base": 3}),
+        ("p2", 0, {"real": 1, "ours": 3, "base": 2}),
+    ]
+    table = pd.DataFrame(
+        [
+            {"participant": p, "trial_index": i, "system": s, "rank": r}
+            for p, i, ranks in rows
+            for s, r in ranks.items()
+        ]
+    )
+    people = ranking.participant_mean_ranks(table)
+    assert people.loc["p1"].to_dict() == {"base": 3.0, "ours": 1.5, "real": 1.5}
+    result = ranking.ranking_friedman(people)
+    expected = stats.friedmanchisquare(*(people[c].to_numpy() for c in people.columns)).statistic
+    assert result["n"] == 2 and result["statistic"] == pytest.approx(expected)
+    within = people.rank(axis=1)
+    sums = within.sum()
+    n, k = 2, 3
+    chi = 12 / (n * k * (k + 1)) * (sums**2).sum() - 3 * n * (k + 1)
+    ties = 1 - (2**3 - 2) / (n * (k**3 - k))
+    assert result["statistic"] == pytest.approx(chi / ties) == pytest.approx(2.0)

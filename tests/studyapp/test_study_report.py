@@ -66,3 +66,10 @@ def test_within_participant_tests_use_every_analysed_participant(make_study) -> 
         assert by_type[task_type]["friedman"]["n"].tolist() == [analysed], task_type
         assert set(by_type[task_type]["pairwise"]["n"]) == {analysed}, task_type
     assert set(by_type["turing_2afc"]["pairwise"]["n"]) == {analysed}
+    # Ranking: each participant ranks 2 videos; the blocks are participants (their mean ranks).
+    assert by_type["ranking"]["friedman"]["n"].tolist() == [analysed]
+    from evaluation.report import methods
+
+    text = methods(analysis)
+    assert f"Friedman's test on per-participant mean ranks (n = {analysed} participants)" in text
+    assert "Not run for" not in text

@@ -63,18 +63,18 @@ class TaskInline(admin.StackedInline):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "status", "participant_counts", "links"]
-    list_filter = ["status"]
+    list_display = ["title", "slug", "status", "sandbox", "participant_counts", "links"]
+    list_filter = ["status", "sandbox"]
     search_fields = ["title", "slug"]
     filter_horizontal = ["systems", "clips"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # completion URLs are https
     inlines = [TaskInline]
     actions = ["open_studies", "close_studies"]
-    readonly_fields = ["status", "opened_at", "closed_at", "configuration", "progress", "links"]
+    readonly_fields = ["status", "sandbox", "opened_at", "closed_at", "configuration", "progress", "links"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "links", "configuration", "progress"]}),
+        (None, {"fields": ["title", "slug", "status", "sandbox", "links", "configuration", "progress"]}),
         ("Participants see", {"fields": ["consent_text", "instructions", "screening"]}),
-        ("Design", {"fields": ["systems", "clips", "seed"]}),
+        ("Design", {"fields": ["systems", "clips", "seed", "plan_hold_minutes"]}),
         ("Recruitment", {"fields": ["platform", "completion_code", "completion_url"]}),
         ("History", {"fields": ["opened_at", "closed_at"], "classes": ["collapse"]}),
     ]

@@ -166,6 +166,16 @@ class Study(models.Model):
         blank=True, help_text="where a finished participant is sent (Prolific: the completion URL)"
     )
     screening = models.BooleanField(default=True, help_text="headphone screening (Woods et al. 2017)")
+    plan_hold_minutes = models.PositiveIntegerField(
+        default=60,
+        help_text="how long an unfinished participant's unanswered trials hold their places in the balanced "
+        "design (and quotas) after their last activity; then they are released to newcomers",
+    )
+    sandbox = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="a simulation copy made by simulate_participants: never served to people",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -242,6 +252,9 @@ class Participant(models.Model):
     exclusion_reason = models.TextField(blank=True)  # names every failed task rule: no length to outgrow
     simulated = models.BooleanField(default=False, help_text="made by simulate_participants, not a person")
     started_at = models.DateTimeField(auto_now_add=True)
+    last_active_at = models.DateTimeField(
+        null=True, blank=True, help_text="last consent, screening or answer: how long their plan is held"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -48,6 +48,11 @@ def _participant(request: HttpRequest, study: Study) -> Participant | None:
     return Participant.objects.filter(study=study, public_id=public_id).select_related("study").first()
 
 
+def _study(slug: str) -> Study:
+    """The study behind a participant link; a simulation sandbox is no study to people (404)."""
+    return get_object_or_404(Study, slug=slug, sandbox=False)
+
+
 def _message(request: HttpRequest, study: Study, message: str, status: int = 200) -> HttpResponse:
     return render(
         request, "studyapp/participant/message.html", {"study": study, "message": message}, status=status
@@ -98,7 +103,7 @@ class QuestionnaireForm(forms.Form):
 @never_cache
 def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
     """The study link, and the page for whatever step the participant has reached."""
-    study = get_object_or_404(Study, slug=slug)
+    study = _study(slug)
     participant = _participant(request, study)
     step = presentation.participant_step(participant)
     context: dict = {"study": study, "participant": participant}
@@ -131,7 +136,7 @@ def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def consent(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study(slug)
     if _participant(request, study) is not None:
         return redirect("participant-entry", slug=slug)
     hidden = {k: request.POST.get(k, "") for k in presentation.PROLIFIC_PARAMS + presentation.MTURK_PARAMS}
@@ -159,7 +164,7 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def headphones_audio(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study(slug)
     participant = _participant(request, study)
     if presentation.participant_step(participant) != presentation.SCREENING or number >= screening.TRIALS:
         raise Http404("no such sound")
@@ -171,7 +176,7 @@ def headphones_audio(request: HttpRequest, slug: str, number: int) -> HttpRespon
 
 @require_POST
 def headphones(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study(slug)
     participant = _participant(request, study)
     if presentation.participant_step(participant) != presentation.SCREENING:
         return redirect("participant-entry", slug=slug)
@@ -188,7 +193,7 @@ def headphones(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def questionnaire(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study(slug)
     participant = _participant(request, study)
     if presentation.participant_step(participant) != presentation.QUESTIONNAIRE:
         return redirect("participant-entry", slug=slug)
@@ -211,7 +216,7 @@ def _json_error(message: str, status: int) -> JsonResponse:
 @require_safe
 @never_cache
 def trial_next(request: HttpRequest, slug: str) -> JsonResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study(slug)
     participant = _participant(request, study)
     if presentation.participant_step(participant) not in {presentation.TRIALS, presentation.QUESTIONNAIRE}:
         return _json_error(NOT_A_PARTICIPANT, 403)
@@ -221,7 +226,7 @@ def trial_next(request: HttpRequest, slug: str) -> JsonResponse:
 @require_POST
 @never_cache
 def trial_answer(request: HttpRequest, slug: str, index: int) -> JsonResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study(slug)
     participant = _participant(request, study)
     if presentation.participant_step(participant) not in {presentation.TRIALS, presentation.QUESTIONNAIRE}:
         return _json_error(NOT_A_PARTICIPANT, 403)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 from collections import Counter
+from datetime import datetime, timedelta
 
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
 from studyapp import design, tasks
 from studyapp.media_tokens import media_token
@@ -164,12 +167,19 @@ def study_configuration_warnings(study: Study) -> list[str]:
     return warnings
 
 
-def cell_counts(task: Task) -> tuple[Counter, Counter]:
-    """Test trials given so far to participants who count (not excluded, not screened out):
-    per (system, category) cell, and per (clip, system)."""
+def cell_counts(task: Task, *, now: datetime | None = None) -> tuple[Counter, Counter]:
+    """What the balanced design and the quotas count: test trials answered by participants who count
+    (not excluded, not screened out), plus the unanswered ones of participants active within the
+    study's plan_hold_minutes. A participant who consents and leaves holds their cells only that long;
+    then the cells go to newcomers. Per (system, category) cell, and per (clip, system)."""
+    cutoff = (now or timezone.now()) - timedelta(minutes=task.study.plan_hold_minutes)
+    held = Q(participant__last_active_at__gte=cutoff) | Q(
+        participant__last_active_at__isnull=True, participant__started_at__gte=cutoff
+    )
     trials = (
         Trial.objects.filter(task=task, kind=Trial.Kind.TEST, participant__excluded=False)
         .exclude(participant__status=Participant.Status.SCREENING_FAILED)
+        .filter(Q(response__isnull=False) | held)
         .values_list("system__name", "clip__category", "clip__clip_id")
     )
     cells, clips = Counter(), Counter()

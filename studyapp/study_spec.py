@@ -17,6 +17,7 @@ systems, clips and stimuli exist and the design can be balanced is checked by th
     completion_code: ABC123                     # optional; generated when absent
     screening: true
     seed: 0
+    plan_hold_minutes: 60                       # how long a participant who leaves holds their cells
     tasks:
       - type: turing_2afc     # a registered task type (studyapp.tasks)
         trials_per_participant: 8
@@ -88,6 +89,7 @@ class StudySpec:
     completion_code: str | None = None
     screening: bool = True
     seed: int = 0
+    plan_hold_minutes: int = 60
 
 
 class TaskType(serializers.Field):
@@ -167,6 +169,7 @@ class StudySerializer(StrictSerializer):
     completion_code = Text(required=False, default=None)
     screening = StrictBoolean(default=True)
     seed = StrictInteger(default=0)
+    plan_hold_minutes = StrictInteger(minimum=1, maximum=7 * 24 * 60, default=60)
     tasks = TaskSerializer(
         many=True,
         allow_empty=False,
@@ -217,6 +220,7 @@ def parse_study(data: object, source: str = "study") -> StudySpec:
         completion_code=valid["completion_code"],
         screening=valid["screening"],
         seed=valid["seed"],
+        plan_hold_minutes=valid["plan_hold_minutes"],
     )
 
 

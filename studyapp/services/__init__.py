@@ -13,7 +13,13 @@ from studyapp.services.participants import (
     study_assign_trials,
 )
 from studyapp.services.stimuli import ImportReport, stimuli_import
-from studyapp.services.studies import StudyConfigurationError, study_close, study_create, study_open
+from studyapp.services.studies import (
+    StudyConfigurationError,
+    study_close,
+    study_create,
+    study_open,
+    study_sandbox,
+)
 
 __all__ = [
     "Answer",
@@ -31,4 +37,5 @@ __all__ = [
     "study_close",
     "study_create",
     "study_open",
+    "study_sandbox",
 ]

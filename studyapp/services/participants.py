@@ -16,6 +16,7 @@ SCREENING_TRIALS = screening.TRIALS
 SCREENING_PASS = screening.PASS_MARK  # Woods et al. 2017: at least 5 of 6 correct
 
 STUDY_NOT_OPEN = "This study is not open for participants."
+NO_SUCH_STUDY = "No such study."
 STUDY_FULL = "This study has all the participants it needs. Thank you for your interest."
 NOT_YOUR_TRIAL = "No such trial for this participant."
 NOT_NEXT_TRIAL = "Answer the trials in order: this is not the next unanswered trial."
@@ -44,6 +45,8 @@ def participant_register(
     """A participant who has given consent. A Prolific participant or MTurk worker coming back gets
     their existing session (resume), never a second one."""
     study = Study.objects.select_for_update().get(pk=study.pk)  # serialises arrival numbers
+    if study.sandbox and not simulated:
+        raise ParticipationError(NO_SUCH_STUDY, status=404)  # simulation copies are never served
     if study.status != Study.Status.OPEN:
         raise ParticipationError(STUDY_NOT_OPEN, status=403)
     prolific, mturk = prolific or {}, mturk or {}
@@ -67,6 +70,7 @@ def participant_register(
         mturk_hit_id=mturk.get("hitId", "")[:64],
         user_agent=user_agent[:500],
         consented_at=timezone.now(),
+        last_active_at=timezone.now(),
         simulated=simulated,
     )
     participant.full_clean()
@@ -86,10 +90,13 @@ def participant_record_screening(*, participant: Participant, correct: int) -> P
         raise ParticipationError(f"screening score must be 0 to {SCREENING_TRIALS}, got {correct}")
     participant.screening_score = correct
     participant.screening_passed = correct >= SCREENING_PASS
+    participant.last_active_at = timezone.now()
     if not participant.screening_passed:
         participant.status = Participant.Status.SCREENING_FAILED
         participant.finished_at = timezone.now()
-    participant.save(update_fields=["screening_score", "screening_passed", "status", "finished_at"])
+    participant.save(
+        update_fields=["screening_score", "screening_passed", "status", "finished_at", "last_active_at"]
+    )
     if participant.screening_passed:
         study_assign_trials(participant=participant)
     return participant
@@ -133,7 +140,8 @@ def study_assign_trials(*, participant: Participant) -> list[Trial]:
         )
         trials.append(trial)
     participant.status = Participant.Status.IN_PROGRESS
-    participant.save(update_fields=["status"])
+    participant.last_active_at = timezone.now()
+    participant.save(update_fields=["status", "last_active_at"])
     return trials
 
 
@@ -196,6 +204,8 @@ def _record(participant: Participant, index: int, idempotency_key: str, answer: 
     )
     response.full_clean(validate_unique=False)  # uniqueness is the database's job, race-free
     response.save()
+    participant.last_active_at = response.server_time
+    participant.save(update_fields=["last_active_at"])  # keeps their plan held (selectors.cell_counts)
     return response
 
 

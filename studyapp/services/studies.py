@@ -1,4 +1,4 @@
-"""Writes on studies: create (from a spec file or the admin), open, close."""
+"""Writes on studies: create (from a spec file or the admin), open, close, and the simulation sandbox."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from studyapp import selectors
-from studyapp.models import Clip, Study, System, Task
+from studyapp.models import Clip, Participant, Response, Study, System, Task, Trial, TrialStimulus
 from studyapp.study_spec import StudySpec
 
 
@@ -73,6 +73,7 @@ def study_create(*, spec: StudySpec, replace_draft: bool = False) -> Study:
         completion_url=spec.completion_url,
         screening=spec.screening,
         seed=spec.seed,
+        plan_hold_minutes=spec.plan_hold_minutes,
         **({"completion_code": spec.completion_code} if spec.completion_code else {}),
     )
     study.systems.set(systems)
@@ -117,3 +118,59 @@ def study_close(*, study: Study) -> Study:
     study.closed_at = timezone.now()
     study.save(update_fields=["status", "closed_at"])
     return study
+
+
+SANDBOX_SUFFIX = "-sim"
+SANDBOX_TITLE = "[SIMULATION — not served to people] "
+
+
+def sandbox_slug(study: Study) -> str:
+    return study.slug[: Study._meta.get_field("slug").max_length - len(SANDBOX_SUFFIX)] + SANDBOX_SUFFIX
+
+
+@transaction.atomic
+def study_sandbox(*, study: Study, reset: bool = False) -> Study:
+    """The study's simulation copy ``<slug>-sim``: the same systems, clips, tasks and seed, open for
+    simulated participants only (the participant pages answer 404 for it, and only simulated
+    participants can register), so simulations never take a real study's places, quotas or arrival
+    numbers. Made on first use; ``reset`` empties it and copies the study's settings again."""
+    if study.sandbox:
+        raise StudyConfigurationError(study.slug, ["this is a simulation sandbox already"])
+    slug = sandbox_slug(study)
+    existing = Study.objects.filter(slug=slug).first()
+    if existing is not None and not existing.sandbox:
+        raise StudyConfigurationError(
+            study.slug, [f"slug: {slug!r} is a real study, so it cannot be this study's sandbox"]
+        )
+    if existing is not None and not reset:
+        return existing
+    if existing is not None:
+        participants = Participant.objects.filter(study=existing)
+        Response.objects.filter(trial__participant__in=participants).delete()
+        TrialStimulus.objects.filter(trial__participant__in=participants).delete()
+        Trial.objects.filter(participant__in=participants).delete()
+        participants.delete()
+        existing.delete()
+    copy = Study.objects.create(
+        title=(SANDBOX_TITLE + study.title)[: Study._meta.get_field("title").max_length],
+        slug=slug,
+        status=Study.Status.OPEN,
+        opened_at=timezone.now(),
+        consent_text=study.consent_text,
+        instructions=study.instructions,
+        seed=study.seed,
+        platform=Study.Platform.NONE,
+        screening=study.screening,
+        plan_hold_minutes=study.plan_hold_minutes,
+        sandbox=True,
+    )
+    copy.systems.set(study.systems.all())
+    copy.clips.set(study.clips.all())
+    for task in study.tasks.all():
+        task.pk = None
+        task.study = copy
+        task.save()
+    problems = selectors.study_configuration_problems(copy)
+    if problems:
+        raise StudyConfigurationError(study.slug, problems)
+    return copy

@@ -73,12 +73,13 @@ def test_demo_pipeline_at_a_tiny_size(tmp_path, capsys) -> None:
     assert again.password is None and Stimulus.objects.count() == stimuli
 
     call_command("simulate_participants", "demo", "--n", "8", "--careless", "0.3")
-    assert "8 SIMULATED participants in demo" in capsys.readouterr().out
-    simulated = Participant.objects.filter(study=first.study, simulated=True)
+    assert "8 SIMULATED participants in demo-sim" in capsys.readouterr().out
+    assert not first.study.participants.exists()  # the real study stays real
+    simulated = Participant.objects.filter(study__slug="demo-sim", simulated=True)
     assert simulated.count() == 8 and simulated.filter(status="finished").exists()
-    call_command("export_results", "demo", "--out", str(tmp_path / "demo.csv"))
+    call_command("export_results", "demo-sim", "--out", str(tmp_path / "demo.csv"))
     assert "SIMULATED" in capsys.readouterr().out
     assert ",1," in (tmp_path / "demo.csv").read_text().splitlines()[1]  # the simulated column
-    call_command("study_report", "demo", "--out", str(tmp_path / "report"))
+    call_command("study_report", "demo-sim", "--out", str(tmp_path / "report"))
     page = (tmp_path / "report" / "index.html").read_text()
     assert "SIMULATED DATA" in page and "Ranking of soundtracks" in page

@@ -43,9 +43,9 @@ class Command(BaseCommand):
             )
         lines += [
             f"  simulate people:  .venv/bin/python manage.py simulate_participants "
-            f"{result.study.slug} --n 40",
-            f"  report:           .venv/bin/python manage.py study_report {result.study.slug} "
-            f"--out reports/{result.study.slug}",
+            f"{result.study.slug} --n 40   (into its sandbox {result.study.slug}-sim, never served)",
+            f"  report:           .venv/bin/python manage.py study_report {result.study.slug}-sim "
+            f"--out reports/{result.study.slug}-sim",
             "",
         ]
         self.stdout.write("\n".join(lines))

@@ -1,9 +1,11 @@
-"""manage.py simulate_participants STUDY --n 40: simulated raters (flagged as such everywhere)."""
+"""manage.py simulate_participants STUDY --n 40: simulated raters (flagged as such everywhere), in the
+study's sandbox copy `<slug>-sim` unless --into-study."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from studyapp import services
 from studyapp.management.study_lookup import study_or_error
 from studyapp.models import Study
 from studyapp.services.simulation import RaterModel, study_simulate
@@ -22,9 +24,11 @@ def _quality(text: str) -> tuple[str, float]:
 
 class Command(BaseCommand):
     help = (
-        "Fill an open study with simulated participants (a model of raters with noise, bias and some "
-        "careless ones who fail catch trials), so the report can be seen before recruiting. Simulated "
-        "participants are flagged in the database and labelled in every export and report."
+        "Simulated participants (a model of raters with noise, bias and some careless ones who fail catch "
+        "trials), so the design and the report can be seen before recruiting. They go into the study's "
+        "sandbox copy <slug>-sim (same systems, clips and tasks; never served to people), so the real "
+        "study's places, quotas and arrival numbers stay untouched; --into-study puts them into the study "
+        "itself. Simulated participants are flagged in the database and labelled in every export and report."
     )
 
     def add_arguments(self, parser) -> None:
@@ -39,11 +43,25 @@ class Command(BaseCommand):
         parser.add_argument("--careless", type=float, default=0.1, help="share answering at random")
         parser.add_argument("--screening-failure", type=float, default=0.05, help="share failing the check")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--into-study",
+            action="store_true",
+            help="add them to the study itself (it must be open), not to its sandbox <slug>-sim",
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="empty the sandbox first (and re-copy the study)"
+        )
 
     def handle(self, *args, **options) -> None:
         study = study_or_error(options["study"])
-        if study.status != Study.Status.OPEN:
-            raise CommandError(f"study {study.slug!r} is {study.status}: open it first")
+        if options["into_study"]:
+            if study.status != Study.Status.OPEN:
+                raise CommandError(f"study {study.slug!r} is {study.status}: open it first")
+        else:
+            try:
+                study = services.study_sandbox(study=study, reset=options["reset"])
+            except services.StudyConfigurationError as error:
+                raise CommandError(str(error)) from error
         model = RaterModel(
             quality=dict(_quality(q) for q in options["quality"]),
             noise=options["noise"],
@@ -60,3 +78,8 @@ class Command(BaseCommand):
             f"({report.excluded} excluded by the catch-trial rule), {report.screening_failed} failed the "
             f"headphone check, {report.turned_away} turned away (quotas full)"
         )
+        if study.sandbox:
+            self.stdout.write(
+                f"(sandbox {study.slug!r}, a copy of {options['study']!r} never served to people: "
+                f"export_results {study.slug} / study_report {study.slug}; --reset empties it)"
+            )

@@ -2,8 +2,8 @@
 applied, test trials only): turing_2afc.csv (y = fooled) and fidelity_rating.csv (y = rating).
 study.csv / study-participants.csv came from the app itself: 16 demo-synth clips (1 practice and 1
 catch clip per category), systems real / sys-delay / sys-noise, a 2AFC and a fidelity task of 6 trials,
-`simulate_participants rref --n 60 --quality sys-delay=0.92 --quality sys-noise=0.75 --careless 0.1
---seed 7`, then `export_results --include-excluded`. Run from the repository root:
+`simulate_participants rref --into-study --n 60 --quality sys-delay=0.92 --quality sys-noise=0.75
+--careless 0.1 --seed 7`, then `export_results --include-excluded`. Run from the repository root:
     python tests/evaluation/data/r_reference/make_inputs.py && Rscript tests/evaluation/data/r_reference/fit.R
 """
 

@@ -79,12 +79,24 @@ PARTICIPANT_COLUMNS = [c.name for c in PARTICIPANT_TABLE]
 REQUIRED_COLUMNS = [c.name for c in RESPONSE_TABLE if c.analysed]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(…)`` as a participant id or a
+    questionnaire answer) gets a leading apostrophe (OWASP's CSV-injection advice); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(columns: list[str], rows: list[dict]) -> str:
-    """A table of ``columns`` as CSV text, the one way the tables are written."""
+    """A table of ``columns`` as CSV text, the one way the tables are written; text cells are made
+    spreadsheet-safe."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     return buffer.getvalue()
 
 

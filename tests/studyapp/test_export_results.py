@@ -103,3 +103,18 @@ def test_json_holds_responses_and_participants(finished_study, tmp_path) -> None
 def test_an_unknown_study_is_named(finished_study) -> None:
     with pytest.raises(CommandError, match="no study 'nope' \\(studies: test-study\\)"):
         call_command("export_results", "nope")
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(make_study, tmp_path) -> None:
+    """A participant id or questionnaire answer like `=HYPERLINK(…)` is exported with a leading
+    apostrophe, so opening the CSV in a spreadsheet runs nothing; numbers (negative ones too) stay."""
+    study = make_study()
+    hostile = '=HYPERLINK("http://evil.example","x")'
+    person = services.participant_register(study=study, prolific={"PROLIFIC_PID": hostile})
+    answer_all(person)
+    services.participant_finish(participant=person, questionnaire={"comments": "@SUM(1+1)"})
+    call_command("export_results", study.slug, "--out", str(tmp_path / "r.csv"))
+    (row,) = read(tmp_path / "r-participants.csv")
+    assert row["prolific_pid"] == "'" + hostile
+    assert not any(value.startswith(("=", "+", "@")) for value in row.values())
+    assert all(not v.startswith(("=", "+", "-", "@")) for r in read(tmp_path / "r.csv") for v in r.values())

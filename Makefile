@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_DIR ?= data/demo
 
-.PHONY: install demo serve test test-postgres lint format clean
+.PHONY: install demo serve serve-prod test test-postgres lint format clean
 
 install: $(INSTALLED)
 
@@ -41,6 +41,16 @@ serve: $(INSTALLED)
 	@echo "vis2sound is serving at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; Ctrl-C stops)"
 	@echo "Another admin account: $(PY) manage.py createsuperuser"
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+# Production: gunicorn (gunicorn.conf.py: 2 workers per core × 4 threads), static files by whitenoise,
+# the database from DATABASE_URL (PostgreSQL for a real crowd), media streamed by the app or, with
+# MEDIA_ACCEL_REDIRECT set, by nginx (deploy/nginx.conf). `check --deploy` lists what to fix first.
+serve-prod: $(INSTALLED)
+	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py check --deploy
+	@echo "vis2sound (gunicorn) at http://$(HOST):$(PORT)/ on $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-SQLite}"
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: $(INSTALLED)
 	$(PY) -m pytest

@@ -8,6 +8,9 @@ Environment variables:
     CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://study.example.org
     MEDIA_ROOT       default: VIS2SOUND_DATA_DIR/media
     HTTPS_ONLY       behind TLS in production: redirect to https, secure cookies, HSTS (default off)
+    MEDIA_ACCEL_REDIRECT  behind nginx: an internal location (e.g. /protected-media/) that serves
+                     MEDIA_ROOT; stimulus files are then sent by nginx (X-Accel-Redirect) once the app
+                     has checked the participant's token (default: the app streams them itself)
     VIS2SOUND_DATA_DIR  where local state lives (default: ./data, git-ignored)
 """
 
@@ -105,6 +108,7 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media")).resolve()
+MEDIA_ACCEL_REDIRECT = os.environ.get("MEDIA_ACCEL_REDIRECT", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed but not manifest-hashed: pages render even before `collectstatic` has run.

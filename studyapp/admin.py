@@ -75,7 +75,17 @@ class StudyAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "status", "sandbox", "links", "configuration", "progress"]}),
         ("Participants see", {"fields": ["consent_text", "instructions", "screening"]}),
         ("Design", {"fields": ["systems", "clips", "seed", "plan_hold_minutes"]}),
-        ("Recruitment", {"fields": ["platform", "completion_code", "completion_url"]}),
+        (
+            "Recruitment",
+            {
+                "fields": [
+                    "platform",
+                    ("completion_code", "completion_url"),
+                    ("screenout_code", "screenout_url"),
+                    ("full_code", "full_url"),
+                ]
+            },
+        ),
         ("History", {"fields": ["opened_at", "closed_at"], "classes": ["collapse"]}),
     ]
 

@@ -165,6 +165,17 @@ class Study(models.Model):
     completion_url = models.URLField(
         blank=True, help_text="where a finished participant is sent (Prolific: the completion URL)"
     )
+    screenout_code = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="shown to a participant who fails the headphone check (Prolific: "
+        "a screen-out completion code)",
+    )
+    screenout_url = models.URLField(blank=True, help_text="where a screened-out participant is sent")
+    full_code = models.CharField(
+        max_length=40, blank=True, help_text="shown to a participant who arrives when every cell is full"
+    )
+    full_url = models.URLField(blank=True, help_text="where a participant who arrives too late is sent")
     screening = models.BooleanField(default=True, help_text="headphone screening (Woods et al. 2017)")
     plan_hold_minutes = models.PositiveIntegerField(
         default=60,

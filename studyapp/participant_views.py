@@ -53,10 +53,11 @@ def _study(slug: str) -> Study:
     return get_object_or_404(Study, slug=slug, sandbox=False)
 
 
-def _message(request: HttpRequest, study: Study, message: str, status: int = 200) -> HttpResponse:
-    return render(
-        request, "studyapp/participant/message.html", {"study": study, "message": message}, status=status
-    )
+def _message(
+    request: HttpRequest, study: Study, message: str, status: int = 200, outcome: object = None
+) -> HttpResponse:
+    context = {"study": study, "message": message, "outcome": outcome}
+    return render(request, "studyapp/participant/message.html", context, status=status)
 
 
 class QuestionnaireForm(forms.Form):
@@ -119,7 +120,8 @@ def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
         urls = [reverse("participant-headphones-audio", args=[slug, n]) for n in range(screening.TRIALS)]
         return render(request, "studyapp/participant/screening.html", {**context, "trials": urls})
     if step == presentation.SCREENING_FAILED:
-        return render(request, "studyapp/participant/screening_failed.html", context)
+        outcome = presentation.screened_out(study)
+        return render(request, "studyapp/participant/screening_failed.html", {**context, "outcome": outcome})
     if step == presentation.TRIALS:
         return render(
             request,
@@ -155,7 +157,9 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
             user_agent=request.headers.get("User-Agent", ""),
         )
     except services.ParticipationError as error:
-        return _message(request, study, str(error), status=error.status)
+        full = error.status == 409 and str(error) == services.participants.STUDY_FULL
+        outcome = presentation.turned_away(study) if full else None
+        return _message(request, study, str(error), status=error.status, outcome=outcome)
     request.session.cycle_key()  # a fresh session id at the start of participation
     request.session[_session_key(study)] = participant.public_id
     request.session[_turk_key(study)] = hidden["turkSubmitTo"][:200]

@@ -126,6 +126,24 @@ def completion(study: Study, participant: Participant, turk_submit_to: str = "")
     return Completion(code)
 
 
+def _outcome(study: Study, code: str, url: str) -> Completion | None:
+    if url:
+        return Completion(code, redirect_url=url)
+    if code and study.platform == Study.Platform.PROLIFIC:
+        return Completion(code, redirect_url=f"{PROLIFIC_COMPLETE}?{urlencode({'cc': code})}")
+    return Completion(code) if code else None
+
+
+def screened_out(study: Study) -> Completion | None:
+    """The screen-out code / URL of a participant whose headphone check failed (None: not set)."""
+    return _outcome(study, study.screenout_code, study.screenout_url)
+
+
+def turned_away(study: Study) -> Completion | None:
+    """The "study full" code / URL of a participant who arrives when every cell is full."""
+    return _outcome(study, study.full_code, study.full_url)
+
+
 def mturk_submit_url(turk_submit_to: str) -> str:
     """MTurk's external-submit endpoint, only on MTurk's own hosts (never an open redirect)."""
     parsed = urlparse(turk_submit_to or "")

@@ -15,6 +15,8 @@ systems, clips and stimuli exist and the design can be balanced is checked by th
     platform: prolific                          # none | prolific | mturk
     completion_url: https://app.prolific.com/submissions/complete?cc=ABC123
     completion_code: ABC123                     # optional; generated when absent
+    screenout_code: SCR123                      # optional: failed headphone check (and/or screenout_url)
+    full_code: FULL123                          # optional: arrived when every cell was full (and/or full_url)
     screening: true
     seed: 0
     plan_hold_minutes: 60                       # how long a participant who leaves holds their cells
@@ -87,6 +89,10 @@ class StudySpec:
     platform: str = "none"
     completion_url: str = ""
     completion_code: str | None = None
+    screenout_code: str = ""
+    screenout_url: str = ""
+    full_code: str = ""
+    full_url: str = ""
     screening: bool = True
     seed: int = 0
     plan_hold_minutes: int = 60
@@ -167,6 +173,10 @@ class StudySerializer(StrictSerializer):
     platform = Platform(default="none")
     completion_url = Text(required=False, default="")
     completion_code = Text(required=False, default=None)
+    screenout_code = Text(required=False, default="")
+    screenout_url = Text(required=False, default="")
+    full_code = Text(required=False, default="")
+    full_url = Text(required=False, default="")
     screening = StrictBoolean(default=True)
     seed = StrictInteger(default=0)
     plan_hold_minutes = StrictInteger(minimum=1, maximum=7 * 24 * 60, default=60)
@@ -191,6 +201,17 @@ class StudySerializer(StrictSerializer):
         if url and not url.startswith(("https://", "http://")):
             raise serializers.ValidationError(f"{url!r} is not an http(s) URL")
         return url
+
+    validate_screenout_url = validate_completion_url
+    validate_full_url = validate_completion_url
+
+    def _code(self, code: str) -> str:
+        if len(code) > 40:
+            raise serializers.ValidationError(f"at most 40 characters, got {len(code)}")
+        return code
+
+    validate_screenout_code = _code
+    validate_full_code = _code
 
     def problems_across_fields(self, data: dict) -> dict[str, str]:
         if data.get("platform") == "prolific" and not data.get("completion_url"):
@@ -218,6 +239,10 @@ def parse_study(data: object, source: str = "study") -> StudySpec:
         platform=valid["platform"],
         completion_url=valid["completion_url"],
         completion_code=valid["completion_code"],
+        screenout_code=valid["screenout_code"],
+        screenout_url=valid["screenout_url"],
+        full_code=valid["full_code"],
+        full_url=valid["full_url"],
         screening=valid["screening"],
         seed=valid["seed"],
         plan_hold_minutes=valid["plan_hold_minutes"],

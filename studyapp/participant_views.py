@@ -48,6 +48,9 @@ def _participant(request: HttpRequest, study: Study) -> Participant | None:
     return Participant.objects.filter(study=study, public_id=public_id).select_related("study").first()
 
 
+MAX_ANSWER_BYTES = 4096  # an answer is a few small fields; anything bigger is not one
+
+
 def _study(slug: str) -> Study:
     """The study behind a participant link; a simulation sandbox is no study to people (404)."""
     return get_object_or_404(Study, slug=slug, sandbox=False)
@@ -234,6 +237,10 @@ def trial_answer(request: HttpRequest, slug: str, index: int) -> JsonResponse:
     participant = _participant(request, study)
     if presentation.participant_step(participant) not in {presentation.TRIALS, presentation.QUESTIONNAIRE}:
         return _json_error(NOT_A_PARTICIPANT, 403)
+    if len(request.body) > MAX_ANSWER_BYTES:
+        return _json_error(
+            f"The answer body is over {MAX_ANSWER_BYTES} bytes; an answer is a small object.", 413
+        )
     try:
         data = json.loads(request.body or b"{}")
         if not isinstance(data, dict):
@@ -260,6 +267,7 @@ class AnswerInput(serializers.Serializer):
     a trial needs, and their ranges, is its task type's business (services.response_record)."""
 
     MAX_INT = 2_147_483_647  # what every database's integer column holds
+    MAX_ITEMS = 32  # more soundtracks than any trial shows
 
     idempotency_key = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
@@ -268,11 +276,19 @@ class AnswerInput(serializers.Serializer):
     judged_real = StrictBoolean(required=False, allow_null=True, default=None)
     rating = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
     ranking = serializers.ListField(
-        child=StrictInteger(maximum=MAX_INT), required=False, allow_null=True, default=None
+        child=StrictInteger(maximum=MAX_INT),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=MAX_ITEMS,
     )
     response_time_ms = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
     play_counts = serializers.ListField(
-        child=StrictInteger(maximum=MAX_INT), required=False, allow_null=True, default=None
+        child=StrictInteger(maximum=MAX_INT),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=MAX_ITEMS,
     )
     client_time = serializers.DateTimeField(required=False, allow_null=True, default=None)
 

@@ -339,3 +339,23 @@ def test_media_urls_are_per_participant_and_trial_and_served_only_to_their_sessi
         for item in TrialStimulus.objects.filter(trial__participant=p)
     ]
     assert len(every) == len(set(every)) > 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "named"),
+    [
+        ({"choice": 0, "client_time": "2026-13-45T00:00:00"}, 400, "client_time"),
+        ({"choice": 0, "response_time_ms": 2**40}, 400, "response_time_ms"),
+        ({"choice": 0, "play_counts": [1] * 33}, 400, "play_counts"),
+        ({"ranking": list(range(1000))}, 413, "bytes"),
+        ({"choice": 0, "idempotency_key": "k" * 5000}, 413, "bytes"),
+    ],
+)
+def test_hostile_answer_bodies_get_4xx_naming_the_problem(make_study, body, status, named) -> None:
+    study = make_study()
+    client = Client()
+    consent(client, study)
+    index = client.get(f"/s/{study.slug}/trial").json()["trial"]["index"]
+    reply = post_answer(client, study, index, {"idempotency_key": "k1", **body})
+    assert reply.status_code == status and named in reply.json()["error"], reply.content
+    assert not Response.objects.exists()

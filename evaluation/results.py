@@ -46,6 +46,10 @@ RESPONSE_TABLE = (
     Column("plays", "plays of the trial's soundtracks"),
     Column("client_time", "the browser's clock at the answer"),
     Column("server_time", "the server's clock when it was saved"),
+    Column("delivered_time", "the server's clock when it first sent the trial"),
+    Column("server_answer_ms", "server_time − delivered_time: the answer's time by the server's clock"),
+    Column("min_play_ms", "the least time the trial's videos take to play as required (90 % of each)"),
+    Column("faster_than_media", "1 when the answer came sooner than the videos could have played"),
     Column("response_id", "the response's database id"),
 )
 PARTICIPANT_TABLE = (
@@ -187,6 +191,21 @@ def _reason_bucket(reason: str) -> str:
     return "excluded by the researcher" + (f" ({reason})" if reason else "")
 
 
+def _fast(table: pd.DataFrame, rules: ExclusionRules) -> pd.Series:
+    """Per row: 1.0 for an answer too fast to be considered, 0.0 if not, nan when unknown. By the
+    server's clock where the export has it (sooner than the videos could play, or less than
+    min_response_time_ms after that), else by the browser's response time."""
+    client = (table["response_time_ms"] < rules.min_response_time_ms).astype(float)
+    fast = client.where(table["response_time_ms"].notna())
+    if "server_answer_ms" in table and "min_play_ms" in table:
+        server_ms = pd.to_numeric(table["server_answer_ms"], errors="coerce")
+        least = pd.to_numeric(table["min_play_ms"], errors="coerce")
+        by_server = ((server_ms - least) < rules.min_response_time_ms).astype(float)
+        known = server_ms.notna() & least.notna()
+        fast = by_server.where(known, fast)
+    return fast
+
+
 def apply_exclusions(
     table: pd.DataFrame, participants: pd.DataFrame | None = None, rules: ExclusionRules | None = None
 ) -> tuple[pd.DataFrame, ExclusionReport]:
@@ -218,8 +237,9 @@ def apply_exclusions(
         report.reasons[bucket] = report.reasons.get(bucket, 0) + 1
     kept = table[(table["excluded"] != 1) & (table["trial_kind"] == "test")]
 
-    timed = kept.dropna(subset=["response_time_ms"])
-    fast = timed["response_time_ms"] < rules.min_response_time_ms
+    kept = kept.assign(fast=_fast(kept, rules))
+    timed = kept.dropna(subset=["fast"])
+    fast = timed["fast"] > 0.5
     # One row per answer: a ranking answer has a row per soundtrack, counted once here.
     per_answer = timed.assign(fast=fast).drop_duplicates(["participant", "trial_index"])
     share = per_answer.groupby("participant")["fast"].mean()
@@ -229,10 +249,10 @@ def apply_exclusions(
             too_fast
         )
     kept = kept[~kept["participant"].isin(too_fast)]
-    fast_rows = kept["response_time_ms"] < rules.min_response_time_ms
+    fast_rows = kept["fast"] > 0.5  # unknown (nan) is not fast
     report.fast_responses_dropped = int(
         kept[fast_rows].drop_duplicates(["participant", "trial_index"]).shape[0]
     )
-    kept = kept[~fast_rows]
+    kept = kept[~fast_rows].drop(columns="fast")
     report.participants_analysed = kept["participant"].nunique()
     return kept.reset_index(drop=True), report

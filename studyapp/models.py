@@ -311,6 +311,9 @@ class Trial(models.Model):
     )
     stimuli = models.ManyToManyField(Stimulus, through="TrialStimulus", related_name="trials")
     answer_key = models.JSONField(default=dict, help_text="never sent to a participant")
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text="the server's clock when it first sent this trial to the participant"
+    )
 
     class Meta:
         ordering = ["participant", "index"]

@@ -227,7 +227,10 @@ def trial_next(request: HttpRequest, slug: str) -> JsonResponse:
     participant = _participant(request, study)
     if presentation.participant_step(participant) not in {presentation.TRIALS, presentation.QUESTIONNAIRE}:
         return _json_error(NOT_A_PARTICIPANT, 403)
-    return JsonResponse(presentation.trial_payload(participant))
+    payload = presentation.trial_payload(participant)
+    if not payload["done"]:
+        services.trial_mark_delivered(participant=participant, index=payload["trial"]["index"])
+    return JsonResponse(payload)
 
 
 @require_POST

@@ -271,6 +271,23 @@ def practice_feedback(response: Response) -> str:
     return trial.task.task_type.practice_feedback(_answer(response), trial_shown(trial))
 
 
+# The trial page unlocks the answer once every video has played to (at least) 90 % of its length.
+PLAYED_SHARE = 0.9
+
+
+def _server_timing(trial: Trial, response: Response, videos: int) -> dict:
+    least = round(PLAYED_SHARE * trial.clip.duration * 1000 * videos)
+    if trial.delivered_at is None:
+        return {"delivered_time": "", "server_answer_ms": "", "min_play_ms": least, "faster_than_media": ""}
+    took = round((response.server_time - trial.delivered_at).total_seconds() * 1000)
+    return {
+        "delivered_time": _iso(trial.delivered_at),
+        "server_answer_ms": took,
+        "min_play_ms": least,
+        "faster_than_media": int(took < least),
+    }
+
+
 def _trial_rows(study: Study, response: Response) -> list[dict]:
     trial = response.trial
     participant = trial.participant
@@ -300,6 +317,7 @@ def _trial_rows(study: Study, response: Response) -> list[dict]:
         "plays": sum(response.play_counts or []),
         "client_time": _iso(response.client_time),
         "server_time": _iso(response.server_time),
+        **_server_timing(trial, response, len(shown)),
         "response_id": response.pk,
     }
     rows = []

@@ -11,6 +11,7 @@ from studyapp.services.participants import (
     participant_set_exclusion,
     response_record,
     study_assign_trials,
+    trial_mark_delivered,
 )
 from studyapp.services.stimuli import ImportReport, stimuli_import
 from studyapp.services.studies import (
@@ -38,4 +39,5 @@ __all__ = [
     "study_create",
     "study_open",
     "study_sandbox",
+    "trial_mark_delivered",
 ]

@@ -4,15 +4,20 @@ for what must never reach them."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
 import wave
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
+from evaluation.results import apply_exclusions, load_results
 from studyapp import presentation, screening, selectors
 from studyapp.media_tokens import media_token
 from studyapp.models import Participant, Response, Study, System, Trial, TrialStimulus
@@ -359,3 +364,33 @@ def test_hostile_answer_bodies_get_4xx_naming_the_problem(make_study, body, stat
     reply = post_answer(client, study, index, {"idempotency_key": "k1", **body})
     assert reply.status_code == status and named in reply.json()["error"], reply.content
     assert not Response.objects.exists()
+
+
+def test_the_server_clock_flags_answers_sooner_than_the_videos_could_play(make_study, tmp_path) -> None:
+    """The browser may claim any response time; the server records when it sent each trial, and an
+    answer that arrived before the videos could have played is flagged and dropped from analysis."""
+    study = make_study(
+        tasks=[{"type": "turing_2afc", "trials_per_participant": 5, "catch_rate": 0, "practice_trials": 0}]
+    )
+    client = Client()
+    participant = consent(client, study)
+    _, rushed = answer_next(client, study, participant)  # at once, though it claims 5 s after playing
+    assert rushed.status_code == 200
+    patient = []
+    for _ in range(4):  # sent now; pretend each was sent 30 s before its answer
+        index = client.get(f"/s/{study.slug}/trial").json()["trial"]["index"]
+        participant.trials.filter(index=index).update(delivered_at=timezone.now() - timedelta(seconds=30))
+        trial = participant.trials.get(index=index)
+        body = {"idempotency_key": f"patient-{index}", **as_json(right_answer(trial))}
+        assert post_answer(client, study, index, body).status_code == 200
+        patient.append(index)
+
+    call_command("export_results", study.slug, "--out", str(tmp_path / "r.csv"))
+    with open(tmp_path / "r.csv", newline="") as handle:
+        rows = {int(r["trial_index"]): r for r in csv.DictReader(handle)}
+    first, later = rows[0], rows[patient[0]]
+    assert first["faster_than_media"] == "1" and int(first["server_answer_ms"]) < int(first["min_play_ms"])
+    assert first["min_play_ms"] == str(round(0.9 * trial.clip.duration * 1000 * 2))  # two videos
+    assert later["faster_than_media"] == "0" and int(later["server_answer_ms"]) >= 30_000
+    kept, report = apply_exclusions(load_results(tmp_path / "r.csv"))
+    assert sorted(set(kept["trial_index"])) == patient and report.fast_responses_dropped == 1

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from rest_framework import serializers
 
-from studyapp import presentation, screening, selectors, services
+from studyapp import presentation, rate_limits, screening, selectors, services
 from studyapp.models import Participant, Study
 from studyapp.ranged import ranged_file_response
 from studyapp.validation import StrictBoolean, StrictInteger, error_lines
@@ -140,6 +140,7 @@ def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limits.limit("consent", method="POST")
 def consent(request: HttpRequest, slug: str) -> HttpResponse:
     study = _study(slug)
     if _participant(request, study) is not None:
@@ -222,6 +223,7 @@ def _json_error(message: str, status: int) -> JsonResponse:
 
 @require_safe
 @never_cache
+@rate_limits.per_participant("answer")
 def trial_next(request: HttpRequest, slug: str) -> JsonResponse:
     study = _study(slug)
     participant = _participant(request, study)
@@ -235,6 +237,7 @@ def trial_next(request: HttpRequest, slug: str) -> JsonResponse:
 
 @require_POST
 @never_cache
+@rate_limits.per_participant("answer")
 def trial_answer(request: HttpRequest, slug: str, index: int) -> JsonResponse:
     study = _study(slug)
     participant = _participant(request, study)
@@ -306,6 +309,7 @@ def _session_participants(request: HttpRequest) -> list[Participant]:
 
 
 @require_safe
+@rate_limits.per_participant("media")
 def stimulus_media(request: HttpRequest, token: str) -> HttpResponse:
     """A stimulus by one of the asking participant's media tokens (another session, or none: 404),
     or, for staff (the admin's preview), by its opaque id; with Range support. Nothing in the URL or

@@ -11,6 +11,9 @@ Environment variables:
     MEDIA_ACCEL_REDIRECT  behind nginx: an internal location (e.g. /protected-media/) that serves
                      MEDIA_ROOT; stimulus files are then sent by nginx (X-Accel-Redirect) once the app
                      has checked the participant's token (default: the app streams them itself)
+    RATELIMIT_ENABLE  rate limits on (default) or off (0), e.g. for a load test from one address
+    RATE_CONSENT, RATE_ANSWER, RATE_MEDIA, RATE_LOGIN, RATE_API_AUTH  limits as N/s|m|h (see RATE_LIMITS)
+    RATELIMIT_IP_META_KEY  behind a proxy: the header with the client's address, e.g. HTTP_X_REAL_IP
     VIS2SOUND_DATA_DIR  where local state lives (default: ./data, git-ignored)
 """
 
@@ -40,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_ratelimit",
     "studyapp.apps.StudyAppConfig",
 ]
 
@@ -52,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",  # an exceeded limit answers 429
 ]
 
 ROOT_URLCONF = "studyapp.urls"
@@ -125,7 +130,7 @@ REST_FRAMEWORK = {
     # The researcher API is used from a signed-in admin session (browser) or with HTTP Basic (scripts).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "studyapp.rate_limits.RateLimitedBasicAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -134,6 +139,28 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Studies, their live progress and their results (staff accounts only).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# The rate limits' counters (studyapp.rate_limits), in files every worker process on this machine shares.
+# Increments there are not atomic, so under a burst a limit may let a few more through: fine for
+# abuse limits, and it needs no cache server (django-ratelimit's checks prefer memcached or Redis).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_VIEW = "studyapp.rate_limits.rate_limited"
+if os.environ.get("RATELIMIT_IP_META_KEY"):
+    RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+RATE_LIMITS = {
+    "consent": os.environ.get("RATE_CONSENT", "30/m"),  # new participants per address
+    "answer": os.environ.get("RATE_ANSWER", "120/m"),  # answers and trial fetches per participant
+    "media": os.environ.get("RATE_MEDIA", "600/m"),  # video requests (ranges) per participant
+    "login": os.environ.get("RATE_LOGIN", "10/m"),  # admin sign-in attempts per address
+    "api_auth": os.environ.get("RATE_API_AUTH", "10/m"),  # failed API Basic auth per address
 }
 
 HTTPS_ONLY = env_bool("HTTPS_ONLY", default=False)

@@ -13,3 +13,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Pages and the admin's CSS come straight from the source folders: tests never run `collectstatic`.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Every test client comes from 127.0.0.1: the rate limits are switched on only by their own tests.
+RATELIMIT_ENABLE = False

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from studyapp import api, participant_views, views
+from studyapp import api, participant_views, rate_limits, views
 
 admin.site.site_header = "vis2sound studies"
 admin.site.site_title = "vis2sound"
+admin.site.login = rate_limits.limit("login", method="POST")(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -87,9 +87,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # Participants answer concurrently; WAL lets readers proceed while an answer is written, and the
-    # timeout makes a writer wait instead of failing with "database is locked".
+    # timeout makes a writer wait instead of failing with "database is locked" (a burst of 200
+    # participants on 2 cores queues writers for well over 20 s; PostgreSQL is the setup for a crowd).
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": 120,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }

@@ -149,7 +149,9 @@ def trial_mark_delivered(*, participant: Participant, index: int) -> None:
     """Record, once, when the server first sent trial ``index``: the server's own clock, against which
     an answer that came sooner than the trial's videos could play is flagged (the browser's timings
     are only what the browser says)."""
-    participant.trials.filter(index=index, delivered_at__isnull=True).update(delivered_at=timezone.now())
+    pending = participant.trials.filter(index=index, delivered_at__isnull=True)
+    if pending.exists():  # a read first: a refetch of the same trial takes no write lock (SQLite)
+        pending.update(delivered_at=timezone.now())
 
 
 def _validate_answer(task: Task, positions: int, answer: Answer) -> None:

@@ -41,16 +41,13 @@ def participant_secret(participant: Participant) -> str:
 def plan_trials(study: Study, *, number: int, secret: str) -> list[PlannedTrial]:
     rng = random.Random(secret)
     real = study.systems.filter(kind=System.Kind.REAL).first()
-    stimuli = {
-        (s.clip_id, s.system_id, s.variant): s
-        for s in Stimulus.objects.filter(clip__in=study.clips.all(), system__in=study.systems.all())
-    }
+    stimuli = selectors.stimuli_index(study)  # once per plan, shared by every task
     clips = {(c.category, c.clip_id): c for c in study.clips.all()}
     practice_clips = sorted((c for c in clips.values() if c.practice), key=lambda c: (c.category, c.clip_id))
     systems = {s.name: s for s in study.systems.all()}
     planned: list[PlannedTrial] = []
     for task in study.tasks.all():
-        task_design, _ = selectors.task_design(task)
+        task_design, _ = selectors.task_design(task, index=stimuli)
         cell_counts, clip_counts = selectors.cell_counts(task)
         chosen = design.choose_trials(
             task_design, rotation=number - 1, cell_counts=cell_counts, clip_counts=clip_counts
@@ -64,7 +61,7 @@ def plan_trials(study: Study, *, number: int, secret: str) -> list[PlannedTrial]
         # Reserved clips only (never a test clip), each at most once per task: a catch trial never
         # replays the real soundtrack of a clip this participant judges. The configuration check
         # refuses studies with fewer reserved clips than catch trials.
-        pool = selectors.task_catch_clips(task)
+        pool = selectors.task_catch_clips(task, index=stimuli)
         count = min(round(len(chosen) * task.catch_rate), len(pool))
         block.extend(plan.catch(clip) for clip in rng.sample(pool, count))
         rng.shuffle(block)

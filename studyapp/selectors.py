@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from studyapp import design, tasks
@@ -33,7 +33,8 @@ def task_systems(task: Task) -> list[System]:
     return task.task_type.systems_judged(list(task.study.systems.order_by("name")))
 
 
-def _stimuli_index(study: Study) -> dict[tuple[int, int, str], Stimulus]:
+def stimuli_index(study: Study) -> dict[tuple[int, int, str], Stimulus]:
+    """(clip pk, system pk, variant) → stimulus, for every stimulus the study can show."""
     return {
         (s.clip_id, s.system_id, s.variant): s
         for s in Stimulus.objects.filter(clip__in=study.clips.all(), system__in=study.systems.all())
@@ -63,7 +64,7 @@ def task_design(task: Task, *, index: dict | None = None) -> tuple[design.TaskDe
     """The balanced-design input for a task (test clips per category that have every stimulus the task
     needs), and the problems found while building it."""
     study = task.study
-    index = _stimuli_index(study) if index is None else index
+    index = stimuli_index(study) if index is None else index
     systems = task_systems(task)
     real = _real(study)
     task_type = task.task_type
@@ -96,7 +97,7 @@ def task_catch_clips(task: Task, *, index: dict | None = None) -> list:
     """The clips this task's catch trials may show: those reserved for catch trials (never a test or
     practice clip, so a catch trial never replays material a participant judges), with every stimulus
     the task needs."""
-    index = _stimuli_index(task.study) if index is None else index
+    index = stimuli_index(task.study) if index is None else index
     wanted = _stimuli_wanted(task)
     return [
         clip
@@ -132,7 +133,7 @@ def study_configuration_problems(study: Study) -> list[str]:
         problems.append("systems: the study has no systems")
     if not study.clips.filter(practice=False, catch=False).exists():
         problems.append("clips: the study has no test clips (clips marked neither practice nor catch)")
-    index = _stimuli_index(study)
+    index = stimuli_index(study)
     has_practice = study.clips.filter(practice=True).exists()
     for task in tasks:
         task_design_, found = task_design(task, index=index)
@@ -176,16 +177,18 @@ def cell_counts(task: Task, *, now: datetime | None = None) -> tuple[Counter, Co
     held = Q(participant__last_active_at__gte=cutoff) | Q(
         participant__last_active_at__isnull=True, participant__started_at__gte=cutoff
     )
-    trials = (
+    groups = (
         Trial.objects.filter(task=task, kind=Trial.Kind.TEST, participant__excluded=False)
         .exclude(participant__status=Participant.Status.SCREENING_FAILED)
         .filter(Q(response__isnull=False) | held)
         .values_list("system__name", "clip__category", "clip__clip_id")
+        .annotate(n=Count("id"))  # counted by the database: one row per (clip, system), not per trial
+        .order_by()
     )
     cells, clips = Counter(), Counter()
-    for system, category, clip in trials:
-        cells[(system, category)] += 1
-        clips[(clip, system)] += 1
+    for system, category, clip, n in groups:
+        cells[(system, category)] += n
+        clips[(clip, system)] += n
     return cells, clips
 
 

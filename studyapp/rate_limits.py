@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage, is_ratelimited
 from django_ratelimit.decorators import ratelimit
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
 
@@ -70,3 +71,9 @@ class RateLimitedBasicAuthentication(BasicAuthentication):
         except exceptions.AuthenticationFailed:
             is_ratelimited(django_request, group="api_auth", key="ip", rate=_rate, increment=True)
             raise
+
+
+class RateLimitedBasicScheme(BasicScheme):
+    """The OpenAPI schema describes it as the HTTP Basic it is."""
+
+    target_class = RateLimitedBasicAuthentication

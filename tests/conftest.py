@@ -30,6 +30,8 @@ CHROMIUM_FLAGS = [
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("embedded_only"):
+            continue  # runs on the embedded default (SQLite) only; see the marker's description
         if item.get_closest_marker("django_db") or "django_db_setup" in fixtures:
             item.add_marker(pytest.mark.database)
 

@@ -13,7 +13,8 @@ from studyapp.models import Clip, Participant, Stimulus, Study, System
 from studyapp.study_spec import load_study_file
 from tests.conftest import TINY_PREPARE
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# `make demo` runs on the embedded default; its services are covered on PostgreSQL by their own tests.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded_only]
 
 TINY_STUDY = """
 title: Tiny demo

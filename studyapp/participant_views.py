@@ -161,7 +161,7 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
             user_agent=request.headers.get("User-Agent", ""),
         )
     except services.ParticipationError as error:
-        full = error.status == 409 and str(error) == services.participants.STUDY_FULL
+        full = isinstance(error, services.participants.StudyFullError)
         outcome = presentation.turned_away(study) if full else None
         return _message(request, study, str(error), status=error.status, outcome=outcome)
     request.session.cycle_key()  # a fresh session id at the start of participation

@@ -33,6 +33,13 @@ class ParticipationError(Exception):
         self.status = status
 
 
+class StudyFullError(ParticipationError):
+    """Every cell has reached its quota: the arrival is turned away (and shown the study-full code)."""
+
+    def __init__(self) -> None:
+        super().__init__(STUDY_FULL, status=409)
+
+
 @transaction.atomic
 def participant_register(
     *,
@@ -122,7 +129,7 @@ def study_assign_trials(*, participant: Participant) -> list[Trial]:
         study, number=participant.number, secret=planning.participant_secret(participant)
     )
     if not any(p.kind == Trial.Kind.TEST for p in planned):
-        raise ParticipationError(STUDY_FULL, status=409)
+        raise StudyFullError
     trials = []
     for index, item in enumerate(planned):
         trial = Trial.objects.create(

@@ -99,24 +99,43 @@ class Participant:
             time.sleep(0.25)
 
     def run(self) -> None:
+        """Consent, then whatever the study link shows next, as a browser would: after a restart the
+        page a participant lands on (trials again, or the questionnaire) is where they carry on."""
         status, page = self.request("entry", f"/s/{self.slug}/")
         token = CSRF_INPUT.search(page.decode(errors="replace"))
         if status != 200 or token is None:
             self.stats.failed.append(f"entry {status}")
             return
         form = urllib.parse.urlencode({"consent": "yes", "csrfmiddlewaretoken": token.group(1)}).encode()
-        status, _ = self.request("consent", f"/s/{self.slug}/consent", data=form)
-        if status != 200:  # the redirect to the trials page is followed
-            self.stats.failed.append(f"consent {status}")
-            return
+        status, page = self.request("consent", f"/s/{self.slug}/consent", data=form)
+        for _ in range(3):  # a step can be met again only after a restart cut a reply off
+            step = page_step(page)
+            if status != 200 or step in {"consent", "unknown"}:
+                self.stats.failed.append(f"{step} page (HTTP {status}) where the study should go on")
+                return
+            if step == "complete":
+                with self.stats.lock:
+                    self.stats.finished += 1
+                return
+            if step == "trials" and not self.answer_every_trial():
+                return
+            status, page = self.request("questionnaire_page", f"/s/{self.slug}/")
+            if page_step(page) == "questionnaire":
+                token = CSRF_INPUT.search(page.decode(errors="replace"))
+                form = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1) if token else ""})
+                url = f"/s/{self.slug}/questionnaire"
+                status, page = self.request("questionnaire", url, data=form.encode())
+        self.stats.failed.append(f"{page_step(page)} page (HTTP {status}) after three tries")
+
+    def answer_every_trial(self) -> bool:
         while True:
             status, body = self.request("trial", f"/s/{self.slug}/trial")
             if status != 200:
                 self.stats.failed.append(f"trial {status}")
-                return
+                return False
             payload = json.loads(body)
             if payload["done"]:
-                break
+                return True
             trial = payload["trial"]
             key = uuid.uuid4().hex
             answer = json.dumps({"idempotency_key": key, **_answer(trial)}).encode()
@@ -125,19 +144,23 @@ class Participant:
             )
             if status != 200 or not json.loads(body).get("saved"):
                 self.stats.failed.append(f"answer {status}")
-                return
+                return False
             with self.stats.lock:
                 self.stats.acked.append(key)
                 self.stats.answer_times.append(time.monotonic())
-        status, page = self.request("questionnaire_page", f"/s/{self.slug}/")
-        token = CSRF_INPUT.search(page.decode(errors="replace"))
-        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1) if token else ""}).encode()
-        status, page = self.request("questionnaire", f"/s/{self.slug}/questionnaire", data=form)
-        if status == 200 and b"completion-code" in page:
-            with self.stats.lock:
-                self.stats.finished += 1
-        else:
-            self.stats.failed.append(f"questionnaire {status}")
+
+
+STEP_MARKERS = {  # a marker only that step's page carries
+    "consent": b'id="consent-submit"',
+    "trials": b'id="players"',
+    "questionnaire": b'id="questionnaire"',
+    "complete": b'id="completion-code"',
+}
+
+
+def page_step(page: bytes) -> str:
+    """Which step of the journey a participant page shows ("unknown": an error or message page)."""
+    return next((step for step, marker in STEP_MARKERS.items() if marker in page), "unknown")
 
 
 def _answer(trial: dict) -> dict:

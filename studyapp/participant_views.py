@@ -3,8 +3,9 @@
 Thin: the journey's state lives in the database (studyapp.presentation.participant_step says which
 page to show), writes go through studyapp.services, and everything rendered or serialised comes
 from studyapp.presentation's whitelists. The participant is known by an opaque id in their Django
-session, never by anything in a URL, so a reload or a second tab resumes where they were and
-nobody can address another participant's trials.
+session, so a reload or a second tab resumes where they were and nobody can address another
+participant's trials; inside MTurk's cross-site frame, where the browser sends no cookies, by the
+signed participant token its pages carry instead (studyapp.framing).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from rest_framework import serializers
 
-from studyapp import presentation, rate_limits, screening, selectors, services
+from studyapp import framing, presentation, rate_limits, screening, selectors, services
 from studyapp.models import Participant, Study
 from studyapp.ranged import ranged_file_response
 from studyapp.validation import StrictBoolean, StrictInteger, error_lines
@@ -42,10 +43,28 @@ def _turk_key(study: Study) -> str:
 
 
 def _participant(request: HttpRequest, study: Study) -> Participant | None:
+    """From the session, or else from a participant token the request carries (studyapp.framing)."""
     public_id = request.session.get(_session_key(study))
+    if not public_id and (token := framing.carried(request)) and token.study_pk == study.pk:
+        public_id = token.public_id
     if not public_id:
         return None
     return Participant.objects.filter(study=study, public_id=public_id).select_related("study").first()
+
+
+def _turk_submit_to(request: HttpRequest, study: Study) -> str:
+    token = framing.carried(request)
+    return request.session.get(_turk_key(study)) or (token.turk_submit_to if token else "")
+
+
+def _carry(request: HttpRequest) -> str:
+    """The participant token to put in this page's links and forms: the one the request came with."""
+    token = framing.carried(request)
+    return token.token if token else ""
+
+
+def _to_entry(slug: str, token: str = "") -> HttpResponse:
+    return redirect(framing.with_token(reverse("participant-entry", args=[slug]), token))
 
 
 MAX_ANSWER_BYTES = 4096  # an answer is a few small fields; anything bigger is not one
@@ -59,7 +78,7 @@ def _study(slug: str) -> Study:
 def _message(
     request: HttpRequest, study: Study, message: str, status: int = 200, outcome: object = None
 ) -> HttpResponse:
-    context = {"study": study, "message": message, "outcome": outcome}
+    context = {"study": study, "message": message, "outcome": outcome, "carry": _carry(request)}
     return render(request, "studyapp/participant/message.html", context, status=status)
 
 
@@ -105,12 +124,14 @@ class QuestionnaireForm(forms.Form):
 
 @require_safe
 @never_cache
+@framing.frameable
 def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
     """The study link, and the page for whatever step the participant has reached."""
     study = _study(slug)
     participant = _participant(request, study)
     step = presentation.participant_step(participant)
-    context: dict = {"study": study, "participant": participant}
+    carry = _carry(request) if participant else ""
+    context: dict = {"study": study, "participant": participant, "carry": carry}
     if step == presentation.CONSENT:
         params = {k: request.GET.get(k, "") for k in presentation.PROLIFIC_PARAMS + presentation.MTURK_PARAMS}
         if params["assignmentId"] == presentation.MTURK_PREVIEW:
@@ -120,7 +141,10 @@ def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
         hidden = {k: v for k, v in params.items() if v}
         return render(request, "studyapp/participant/consent.html", {**context, "hidden": hidden})
     if step == presentation.SCREENING:
-        urls = [reverse("participant-headphones-audio", args=[slug, n]) for n in range(screening.TRIALS)]
+        urls = [
+            framing.with_token(reverse("participant-headphones-audio", args=[slug, n]), carry)
+            for n in range(screening.TRIALS)
+        ]
         return render(request, "studyapp/participant/screening.html", {**context, "trials": urls})
     if step == presentation.SCREENING_FAILED:
         outcome = presentation.screened_out(study)
@@ -135,16 +159,18 @@ def study_entry(request: HttpRequest, slug: str) -> HttpResponse:
         return render(
             request, "studyapp/participant/questionnaire.html", {**context, "form": QuestionnaireForm()}
         )
-    done = presentation.completion(study, participant, request.session.get(_turk_key(study), ""))
+    done = presentation.completion(study, participant, _turk_submit_to(request, study))
     return render(request, "studyapp/participant/complete.html", {**context, "completion": done})
 
 
 @require_POST
+@framing.participant_post
+@framing.frameable
 @rate_limits.limit("consent", method="POST")
 def consent(request: HttpRequest, slug: str) -> HttpResponse:
     study = _study(slug)
     if _participant(request, study) is not None:
-        return redirect("participant-entry", slug=slug)
+        return _to_entry(slug, _carry(request))
     hidden = {k: request.POST.get(k, "") for k in presentation.PROLIFIC_PARAMS + presentation.MTURK_PARAMS}
     if request.POST.get("consent") != "yes":
         context = {
@@ -167,7 +193,12 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
     request.session.cycle_key()  # a fresh session id at the start of participation
     request.session[_session_key(study)] = participant.public_id
     request.session[_turk_key(study)] = hidden["turkSubmitTo"][:200]
-    return redirect("participant-entry", slug=slug)
+    # An MTurk HIT is shown in MTurk's frame, where the cookie just set may never come back: its
+    # pages carry the participant token from here on.
+    carry = ""
+    if participant.mturk_assignment_id:
+        carry = framing.token_for(study.pk, participant.public_id, hidden["turkSubmitTo"][:200])
+    return _to_entry(slug, carry)
 
 
 @require_safe
@@ -183,11 +214,13 @@ def headphones_audio(request: HttpRequest, slug: str, number: int) -> HttpRespon
 
 
 @require_POST
+@framing.participant_post
+@framing.frameable
 def headphones(request: HttpRequest, slug: str) -> HttpResponse:
     study = _study(slug)
     participant = _participant(request, study)
     if presentation.participant_step(participant) != presentation.SCREENING:
-        return redirect("participant-entry", slug=slug)
+        return _to_entry(slug, _carry(request))
     answers = []
     for n in range(screening.TRIALS):
         value = request.POST.get(f"trial{n}", "")
@@ -196,25 +229,27 @@ def headphones(request: HttpRequest, slug: str) -> HttpResponse:
         services.participant_screen(participant=participant, answers=answers)
     except services.ParticipationError as error:
         return _message(request, study, str(error), status=error.status)
-    return redirect("participant-entry", slug=slug)
+    return _to_entry(slug, _carry(request))
 
 
 @require_POST
+@framing.participant_post
+@framing.frameable
 def questionnaire(request: HttpRequest, slug: str) -> HttpResponse:
     study = _study(slug)
     participant = _participant(request, study)
     if presentation.participant_step(participant) != presentation.QUESTIONNAIRE:
-        return redirect("participant-entry", slug=slug)
+        return _to_entry(slug, _carry(request))
     form = QuestionnaireForm(request.POST)
     if not form.is_valid():
-        context = {"study": study, "participant": participant, "form": form}
+        context = {"study": study, "participant": participant, "form": form, "carry": _carry(request)}
         return render(request, "studyapp/participant/questionnaire.html", context, status=400)
     answers = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     try:
         services.participant_finish(participant=participant, questionnaire=answers)
     except services.ParticipationError as error:
         return _message(request, study, str(error), status=error.status)
-    return redirect("participant-entry", slug=slug)
+    return _to_entry(slug, _carry(request))
 
 
 def _json_error(message: str, status: int) -> JsonResponse:
@@ -229,13 +264,14 @@ def trial_next(request: HttpRequest, slug: str) -> JsonResponse:
     participant = _participant(request, study)
     if presentation.participant_step(participant) not in {presentation.TRIALS, presentation.QUESTIONNAIRE}:
         return _json_error(NOT_A_PARTICIPANT, 403)
-    payload = presentation.trial_payload(participant)
+    payload = presentation.trial_payload(participant, carry=_carry(request))
     if not payload["done"]:
         services.trial_mark_delivered(participant=participant, index=payload["trial"]["index"])
     return JsonResponse(payload)
 
 
 @require_POST
+@framing.participant_post
 @never_cache
 @rate_limits.per_participant("answer")
 def trial_answer(request: HttpRequest, slug: str, index: int) -> JsonResponse:
@@ -299,12 +335,15 @@ class AnswerInput(serializers.Serializer):
     client_time = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-def _session_participants(request: HttpRequest) -> list[Participant]:
+def _asking_participants(request: HttpRequest) -> list[Participant]:
+    """Every participant of the session, or the one whose token the request carries."""
     ids = [
         v
         for k, v in request.session.items()
         if k.startswith(SESSION_PREFIX) and k[len(SESSION_PREFIX) :].isdigit()
     ]
+    if not ids and (token := framing.carried(request)):
+        return list(Participant.objects.filter(study_id=token.study_pk, public_id=token.public_id))
     return list(Participant.objects.filter(public_id__in=ids))
 
 
@@ -315,7 +354,7 @@ def stimulus_media(request: HttpRequest, token: str) -> HttpResponse:
     or, for staff (the admin's preview), by its opaque id; with Range support. Nothing in the URL or
     headers names its system."""
     stimulus = next(
-        (s for p in _session_participants(request) if (s := selectors.participant_stimulus(p, token))), None
+        (s for p in _asking_participants(request) if (s := selectors.participant_stimulus(p, token))), None
     )
     if stimulus is None and request.user.is_staff:
         stimulus = selectors.stimulus_by_public_id(token)

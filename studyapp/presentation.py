@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlparse
 
 from django.urls import reverse
 
+from studyapp import framing
 from studyapp.media_tokens import media_token
 from studyapp.models import Participant, Response, Study, Trial
 from studyapp.tasks import registry
@@ -62,16 +63,19 @@ def next_trial(participant: Participant) -> Trial | None:
     return participant.trials.filter(response__isnull=True).order_by("index").first()
 
 
-def _media_urls(participant: Participant, trial: Trial) -> list[str]:
-    """This participant's URLs for the trial's soundtracks, in the order shown (studyapp.media_tokens)."""
+def _media_urls(participant: Participant, trial: Trial, carry: str = "") -> list[str]:
+    """This participant's URLs for the trial's soundtracks, in the order shown (studyapp.media_tokens);
+    with the participant token where the page carries one (studyapp.framing)."""
     positions = trial.presented.order_by("position").values_list("position", flat=True)
     return [
-        reverse("stimulus-media", args=[media_token(participant.public_id, trial.pk, position)])
+        framing.with_token(
+            reverse("stimulus-media", args=[media_token(participant.public_id, trial.pk, position)]), carry
+        )
         for position in positions
     ]
 
 
-def trial_payload(participant: Participant) -> dict:
+def trial_payload(participant: Participant, carry: str = "") -> dict:
     """The next unanswered trial, or {"done": true}; with the following trial's media to preload."""
     trials = list(participant.trials.select_related("task").order_by("index"))
     answered = set(Response.objects.filter(trial__participant=participant).values_list("trial_id", flat=True))
@@ -81,7 +85,7 @@ def trial_payload(participant: Participant) -> dict:
         return {"done": True, "progress": progress}
     trial, task = pending[0], pending[0].task
     tasks = list(participant.study.tasks.values_list("pk", flat=True))
-    urls = _media_urls(participant, trial)
+    urls = _media_urls(participant, trial, carry)
     return {
         "done": False,
         "progress": progress,
@@ -98,7 +102,7 @@ def trial_payload(participant: Participant) -> dict:
             },
             "stimuli": [{"label": letter(n), "src": url} for n, url in enumerate(urls)],
         },
-        "preload": _media_urls(participant, pending[1]) if len(pending) > 1 else [],
+        "preload": _media_urls(participant, pending[1], carry) if len(pending) > 1 else [],
     }
 
 

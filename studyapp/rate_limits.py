@@ -20,6 +20,8 @@ from drf_spectacular.authentication import BasicScheme
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
 
+from studyapp import framing
+
 TOO_MANY = "Too many requests in a short time. Please wait a minute and try again."
 JSON_VIEWS = {"participant-trial", "participant-answer"}  # the trial page's own requests
 
@@ -29,8 +31,9 @@ def _rate(group: str, request: HttpRequest) -> str:
 
 
 def _session_or_ip(group: str, request: HttpRequest) -> str:
-    """A participant's own session; before they have one, their address."""
-    return request.session.session_key or request.META.get("REMOTE_ADDR", "")
+    """A participant's own session (or, in MTurk's frame, their token); before either, their address."""
+    token = framing.carried(request)
+    return request.session.session_key or (token and token.public_id) or request.META.get("REMOTE_ADDR", "")
 
 
 def limit(group: str, *, key: str | Callable = "ip", method: str | tuple = ("GET", "POST")) -> Callable:

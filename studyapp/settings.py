@@ -164,6 +164,12 @@ RATE_LIMITS = {
     "api_auth": os.environ.get("RATE_API_AUTH", "10/m"),  # failed API Basic auth per address
 }
 
+# Who may show participant pages in a frame (MTurk's ExternalQuestion iframe); studyapp.framing.
+PARTICIPANT_FRAME_ANCESTORS = os.environ.get(
+    "PARTICIPANT_FRAME_ANCESTORS", "https://www.mturk.com https://workersandbox.mturk.com"
+).split()
+PARTICIPANT_TOKEN_MAX_AGE = 7 * 24 * 3600  # seconds a participant page's signed token stays valid
+
 HTTPS_ONLY = env_bool("HTTPS_ONLY", default=False)
 if HTTPS_ONLY:
     SECURE_SSL_REDIRECT = True

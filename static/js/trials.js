@@ -5,6 +5,9 @@
 (function () {
   const app = document.getElementById("app");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // Inside MTurk's cross-site frame the browser sends no cookies: the page's participant token says who.
+  const tokenMeta = document.querySelector('meta[name="participant-token"]');
+  const identity = tokenMeta ? { "X-Participant-Token": tokenMeta.content } : {};
   const $ = (id) => document.getElementById(id);
   const RETRY_MS = [500, 1000, 2000, 4000, 8000];
   const COVERAGE = 0.9; // share of a soundtrack that must have been heard for it to count as played
@@ -38,7 +41,7 @@
   }
 
   async function loadNext() {
-    const response = await request(app.dataset.nextUrl, { headers: { Accept: "application/json" } });
+    const response = await request(app.dataset.nextUrl, { headers: { Accept: "application/json", ...identity } });
     if (response.status === 403) return location.assign(app.dataset.entryUrl);
     const payload = await response.json();
     status("");
@@ -267,7 +270,12 @@
     const url = app.dataset.answerUrl.replace(/\/0$/, "/" + current.trial.index);
     const response = await request(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrf,
+        Accept: "application/json",
+        ...identity,
+      },
       body,
     });
     $("gate-hint").textContent = "";

@@ -55,7 +55,8 @@ def test_a_small_load_test_with_a_kill_loses_and_duplicates_nothing(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())["tiny"]
-    assert result["finished"] == 6 and result["failed"] == {}, result["failed"]
+    server_log = (tmp_path / "data" / "loadtest-runserver.log").read_text(errors="replace")[-3000:]
+    assert result["finished"] == 6 and result["failed"] == {}, (result["failed"], server_log)
     assert result["server_errors"] == 0
     assert result["kill"]["at_s"] >= 4 and result["kill"]["restart_s"] > 0
     check = result["database_check"]

@@ -57,6 +57,24 @@ def give(page, trial: Trial, use_keys: bool) -> None:
         page.click(f"#answers button[data-key='{key}']")
 
 
+def pass_headphone_check(page, participant: Participant) -> None:
+    """Play each item's tones and pick the quiet one (a page, or the frame the study is shown in)."""
+    layouts = screening.trial_layouts(settings.SECRET_KEY, participant.public_id)
+    items = page.locator(".screening-trial")
+    for n, (quiet, _) in enumerate(layouts):
+        item = items.nth(n)
+        assert item.locator("input").first.is_disabled()  # locked until the tones have played
+        item.locator("button.play").click()
+        item.locator("input").first.wait_for(state="visible")
+        page.wait_for_function(
+            "n => !document.querySelectorAll('.screening-trial')[n].querySelector('input').disabled",
+            arg=n,
+            timeout=20_000,
+        )
+        item.locator(f"input[value='{quiet + 1}']").check()
+    page.click("#screening-submit")
+
+
 def test_a_participant_completes_every_task_type(browser, live_server, imported) -> None:
     from studyapp import services
     from studyapp.study_spec import parse_study
@@ -84,20 +102,7 @@ def test_a_participant_completes_every_task_type(browser, live_server, imported)
         page.wait_for_selector("text=Headphone check")
         participant = Participant.objects.get(study=study)
 
-        layouts = screening.trial_layouts(settings.SECRET_KEY, participant.public_id)
-        items = page.locator(".screening-trial")
-        for n, (quiet, _) in enumerate(layouts):
-            item = items.nth(n)
-            assert item.locator("input").first.is_disabled()  # locked until the tones have played
-            item.locator("button.play").click()
-            item.locator("input").first.wait_for(state="visible")
-            page.wait_for_function(
-                "n => !document.querySelectorAll('.screening-trial')[n].querySelector('input').disabled",
-                arg=n,
-                timeout=20_000,
-            )
-            item.locator(f"input[value='{quiet + 1}']").check()
-        page.click("#screening-submit")
+        pass_headphone_check(page, participant)
         page.wait_for_selector("#intro:not([hidden])")
         participant.refresh_from_db()
         assert participant.screening_passed and participant.screening_score == 6

@@ -32,7 +32,8 @@ from django.views.decorators.csrf import csrf_exempt
 TOKEN_FIELD = "pt"  # query parameter and form field
 TOKEN_HEADER = "X-Participant-Token"
 SALT = "vis2sound.participant"
-FORGED = "This form did not come from the study's own page. Open the study link again."
+FORGED = "This request did not come from the study's own page. Open the study link again."
+CSRF_FAILED = "The page's security token is missing or stale (CSRF). Open the study link again."
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,27 @@ def _from_this_site(request: HttpRequest) -> bool | None:
     return None
 
 
+def post_refusal(request: HttpRequest) -> str:
+    """Why a participant POST is refused as a possible cross-site forgery ("": it is not)."""
+    verdict = _from_this_site(request)
+    if verdict is False:
+        return FORGED
+    if verdict is None:  # no browser evidence: Django's CSRF token check decides
+
+        def not_exempt(request: HttpRequest) -> None: ...
+
+        if CsrfViewMiddleware(lambda r: None).process_view(request, not_exempt, (), {}) is not None:
+            return CSRF_FAILED
+    return ""
+
+
 def participant_post(view: Callable) -> Callable:
     """A participant POST: accepted from the study's own pages with or without cookies (see above)."""
 
     @functools.wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        verdict = _from_this_site(request)
-        if verdict is False:
-            return HttpResponseForbidden(FORGED)
-        if verdict is None:
-            refused = CsrfViewMiddleware(lambda r: None).process_view(request, view, args, kwargs)
-            if refused is not None:
-                return refused
+        if refusal := post_refusal(request):
+            return HttpResponseForbidden(refusal)
         return view(request, *args, **kwargs)
 
     return csrf_exempt(checked)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from studyapp import api, participant_views, rate_limits, views
+from studyapp import api, participant_api, participant_views, rate_limits, views
 
 admin.site.site_header = "vis2sound studies"
 admin.site.site_title = "vis2sound"
@@ -20,8 +20,8 @@ urlpatterns = [
         participant_views.headphones_audio,
         name="participant-headphones-audio",
     ),
-    path("s/<slug:slug>/trial", participant_views.trial_next, name="participant-trial"),
-    path("s/<slug:slug>/trials/<int:index>", participant_views.trial_answer, name="participant-answer"),
+    path("s/<slug:slug>/trial", participant_api.NextTrial.as_view(), name="participant-trial"),
+    path("s/<slug:slug>/trials/<int:index>", participant_api.Answer.as_view(), name="participant-answer"),
     path("s/<slug:slug>/questionnaire", participant_views.questionnaire, name="participant-questionnaire"),
     path("admin/", admin.site.urls),
     path("api/research/studies/", api.StudyList.as_view(), name="api-studies"),

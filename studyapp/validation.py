@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 REQUIRED = "required, missing"
@@ -152,3 +153,29 @@ def _nested(value: Any) -> bool:
     if isinstance(value, dict):
         return True
     return isinstance(value, list) and any(isinstance(item, dict | list) for item in value)
+
+
+class StrictIntegerSchema(OpenApiSerializerFieldExtension):
+    """How the OpenAPI schema (drf-spectacular) shows a StrictInteger: an integer with its range."""
+
+    target_class = StrictInteger
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict:
+        schema: dict = {"type": "integer", "minimum": self.target.minimum}
+        if self.target.maximum is not None:
+            schema["maximum"] = self.target.maximum
+        return schema
+
+
+class StrictBooleanSchema(OpenApiSerializerFieldExtension):
+    target_class = StrictBoolean
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict:
+        return {"type": "boolean"}
+
+
+class StrictFractionSchema(OpenApiSerializerFieldExtension):
+    target_class = StrictFraction
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict:
+        return {"type": "number", "minimum": 0, "maximum": 1}

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from studyapp.participant_views import AnswerInput
+from studyapp.participant_api import AnswerInput
 from studyapp.validation import error_lines
 
 

@@ -121,9 +121,8 @@ class ParticipantAPIView(APIView):
 
     def participant(self, request: Request, slug: str):
         """The asking participant while they are answering trials, else None."""
-        participant = identity.participant_of(request._request, identity.study_of(slug))
-        steps = {presentation.TRIALS, presentation.QUESTIONNAIRE}
-        return participant if presentation.participant_step(participant) in steps else None
+        participant = identity.participant_at(request._request, slug)
+        return participant if presentation.answering(participant) else None
 
 
 class NextTrial(ParticipantAPIView):

@@ -40,13 +40,34 @@ def participant_of(request: HttpRequest, study: Study) -> Participant | None:
     return Participant.objects.filter(study=study, public_id=public_id).select_related("study").first()
 
 
-def asking_participants(request: HttpRequest) -> list[Participant]:
-    """Every participant of the session (one per study), or the one whose token the request carries."""
-    ids = [
+def participant_at(request: HttpRequest, slug: str) -> Participant | None:
+    """The asking participant of the study at ``slug``, with their study, in one query (the trial API
+    asks on every request); None for anyone else. A missing study is a 404. (Opaque ids are unique
+    across studies, so the id and the slug together name one participant of that study.)"""
+    ids = _session_ids(request)
+    if not ids and (token := framing.carried(request)):
+        ids = [token.public_id]
+    found = (
+        Participant.objects.filter(public_id__in=ids, study__slug=slug, study__sandbox=False)
+        .select_related("study")
+        .first()
+    )
+    if found is None:
+        study_of(slug)  # 404 where there is no such study
+    return found
+
+
+def _session_ids(request: HttpRequest) -> list[str]:
+    return [
         v
         for k, v in request.session.items()
         if k.startswith(SESSION_PREFIX) and k[len(SESSION_PREFIX) :].isdigit()
     ]
+
+
+def asking_participants(request: HttpRequest) -> list[Participant]:
+    """Every participant of the session (one per study), or the one whose token the request carries."""
+    ids = _session_ids(request)
     if not ids and (token := framing.carried(request)):
         return list(Participant.objects.filter(study_id=token.study_pk, public_id=token.public_id))
     return list(Participant.objects.filter(public_id__in=ids))

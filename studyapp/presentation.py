@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlparse
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from studyapp import framing
 from studyapp.media_tokens import media_token
-from studyapp.models import Participant, Response, Study, Trial
+from studyapp.models import Participant, Response, Study, Trial, TrialStimulus
 from studyapp.tasks import registry
 from studyapp.tasks.base import letter
 
@@ -51,6 +52,15 @@ def participant_step(participant: Participant | None) -> str:
     return QUESTIONNAIRE
 
 
+def answering(participant: Participant | None) -> bool:
+    """Whether the trial API serves this participant (steps TRIALS and QUESTIONNAIRE), from the
+    participant row alone: the API asks on every request, and the trials are read next anyway."""
+    ended = {Participant.Status.SCREENING_FAILED, Participant.Status.FINISHED}
+    if participant is None or participant.status in ended:
+        return False
+    return not participant.study.screening or bool(participant.screening_passed)
+
+
 def task_scripts(study: Study) -> list[tuple[str, str]]:
     """The JavaScript renderers the study's task types need: (static path, the types it renders)."""
     scripts: dict[str, list[str]] = {}
@@ -63,29 +73,35 @@ def next_trial(participant: Participant) -> Trial | None:
     return participant.trials.filter(response__isnull=True).order_by("index").first()
 
 
-def _media_urls(participant: Participant, trial: Trial, carry: str = "") -> list[str]:
-    """This participant's URLs for the trial's soundtracks, in the order shown (studyapp.media_tokens);
-    with the participant token where the page carries one (studyapp.framing)."""
-    positions = trial.presented.order_by("position").values_list("position", flat=True)
+def _media_urls(participant: Participant, trials: list[Trial], carry: str = "") -> list[list[str]]:
+    """This participant's URLs for each trial's soundtracks, in the order shown (studyapp.media_tokens);
+    with the participant token where the page carries one (studyapp.framing). One query for all."""
+    positions: dict[int, list[int]] = {trial.pk: [] for trial in trials}
+    shown = TrialStimulus.objects.filter(trial__in=trials).order_by("trial", "position")
+    for trial_pk, position in shown.values_list("trial_id", "position"):
+        positions[trial_pk].append(position)
     return [
-        framing.with_token(
-            reverse("stimulus-media", args=[media_token(participant.public_id, trial.pk, position)]), carry
-        )
-        for position in positions
+        [
+            framing.with_token(
+                reverse("stimulus-media", args=[media_token(participant.public_id, trial.pk, n)]), carry
+            )
+            for n in positions[trial.pk]
+        ]
+        for trial in trials
     ]
 
 
 def trial_payload(participant: Participant, carry: str = "") -> dict:
     """The next unanswered trial, or {"done": true}; with the following trial's media to preload."""
-    trials = list(participant.trials.select_related("task").order_by("index"))
-    answered = set(Response.objects.filter(trial__participant=participant).values_list("trial_id", flat=True))
-    pending = [t for t in trials if t.pk not in answered]
-    progress = {"answered": len(answered), "total": len(trials)}
+    answered = Exists(Response.objects.filter(trial=OuterRef("pk")))
+    trials = list(participant.trials.select_related("task").annotate(answered=answered).order_by("index"))
+    pending = [t for t in trials if not t.answered]
+    progress = {"answered": len(trials) - len(pending), "total": len(trials)}
     if not pending:
         return {"done": True, "progress": progress}
     trial, task = pending[0], pending[0].task
     tasks = list(participant.study.tasks.values_list("pk", flat=True))
-    urls = _media_urls(participant, trial, carry)
+    urls, *following = _media_urls(participant, pending[:2], carry)
     return {
         "done": False,
         "progress": progress,
@@ -102,7 +118,7 @@ def trial_payload(participant: Participant, carry: str = "") -> dict:
             },
             "stimuli": [{"label": letter(n), "src": url} for n, url in enumerate(urls)],
         },
-        "preload": _media_urls(participant, pending[1], carry) if len(pending) > 1 else [],
+        "preload": following[0] if following else [],
     }
 
 

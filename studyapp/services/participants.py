@@ -198,7 +198,7 @@ def response_record(
 
 def _record(participant: Participant, index: int, idempotency_key: str, answer: Answer) -> Response:
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    trial = participant.trials.filter(index=index).select_related("task").first()
+    trial = participant.trials.filter(index=index).select_related("task", "response").first()
     if trial is None:
         raise ParticipationError(NOT_YOUR_TRIAL, status=404)
     if hasattr(trial, "response"):

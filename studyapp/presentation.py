@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlparse
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count
 from django.urls import reverse
 
 from studyapp import framing
 from studyapp.media_tokens import media_token
-from studyapp.models import Participant, Response, Study, Trial, TrialStimulus
+from studyapp.models import Participant, Study, Trial, TrialStimulus
 from studyapp.tasks import registry
 from studyapp.tasks.base import letter
 
@@ -93,10 +93,10 @@ def _media_urls(participant: Participant, trials: list[Trial], carry: str = "") 
 
 def trial_payload(participant: Participant, carry: str = "") -> dict:
     """The next unanswered trial, or {"done": true}; with the following trial's media to preload."""
-    answered = Exists(Response.objects.filter(trial=OuterRef("pk")))
-    trials = list(participant.trials.select_related("task").annotate(answered=answered).order_by("index"))
-    pending = [t for t in trials if not t.answered]
-    progress = {"answered": len(trials) - len(pending), "total": len(trials)}
+    counts = participant.trials.aggregate(total=Count("pk"), answered=Count("response"))
+    progress = {"answered": counts["answered"], "total": counts["total"]}
+    unanswered = participant.trials.filter(response__isnull=True).select_related("task")
+    pending = list(unanswered.order_by("index")[:2])  # this trial and the one to preload
     if not pending:
         return {"done": True, "progress": progress}
     trial, task = pending[0], pending[0].task

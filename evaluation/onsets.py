@@ -13,6 +13,9 @@ import numpy as np
 from scipy import signal
 
 
+NOISE_FLOOR = 5.0
+
+
 @dataclass(frozen=True)
 class OnsetMatch:
     precision: float
@@ -59,7 +62,12 @@ def detect_onsets(
     hop = times[1] - times[0]
     half = max(1, round(context / hop))
     local_mean = np.convolve(flux, np.ones(2 * half + 1) / (2 * half + 1), mode="same")
-    peaks, _ = signal.find_peaks(flux, height=local_mean + threshold, distance=max(1, round(min_gap / hop)))
+    # An onset also stands out from the clip's own flux as a whole (median + NOISE_FLOOR robust
+    # deviations): in stationary noise every flux wiggle clears a moving average, few clear this.
+    median = np.median(flux)
+    floor = median + NOISE_FLOOR * 1.4826 * np.median(np.abs(flux - median))
+    height = np.maximum(local_mean + threshold, floor)
+    peaks, _ = signal.find_peaks(flux, height=height, distance=max(1, round(min_gap / hop)))
     return times[peaks]
 
 

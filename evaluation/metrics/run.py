@@ -19,7 +19,7 @@ from generation.sources import ClipSource, discover, sidecar_onsets
 
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 16_000
-MOTION_FPS = 15.0
+MOTION_FPS = 15.0  # where a video does not say its frame rate
 MOTION_SIZE = 112
 
 
@@ -29,6 +29,7 @@ class RealClip:
     audio: np.ndarray
     onsets: list[float] | None  # ground-truth event times, when known
     motion_peaks: np.ndarray
+    fps: float  # the video's own frame rate, at which its motion was measured
 
 
 @dataclass
@@ -43,21 +44,22 @@ def _duration(source: ClipSource) -> float | None:
 
 def load_real(folder: Path, *, progress: bool = True) -> tuple[list[RealClip], list[str]]:
     sources, rejected = discover(folder)
-    problems = [f"{r.label}: {r.reason}" for r in rejected]
+    problems = [f"{r.source}: {r.reason}" for r in rejected]
     clips = []
     for source in tqdm(sources, desc="real clips", disable=not progress):
         try:
             audio = decode_audio(
                 source.path, sample_rate=SAMPLE_RATE, start=source.start, duration=_duration(source)
             )
+            fps = sync.native_fps(source.path, default=MOTION_FPS)
             frames = decode_frames(
-                source.path, fps=MOTION_FPS, size=MOTION_SIZE, start=source.start, duration=_duration(source)
+                source.path, fps=fps, size=MOTION_SIZE, start=source.start, duration=_duration(source)
             )
         except MediaError as error:
             problems.append(f"{source.label}: {error}; skipped")
             continue
         onsets = sidecar_onsets(source.path, source.start, len(audio) / SAMPLE_RATE)
-        clips.append(RealClip(source, audio, onsets, sync.motion_peaks(frames, MOTION_FPS)))
+        clips.append(RealClip(source, audio, onsets, sync.motion_peaks(frames, fps), fps))
     return clips, problems
 
 
@@ -94,7 +96,7 @@ def _clip_scores(real: RealClip, audio: np.ndarray, classifier: Classifier | Non
         "onsets": onsets,
         "strength": strength,
         "reference": None if real.onsets is None else np.asarray(real.onsets),
-        "av_align": sync.av_align(onsets, real.motion_peaks, MOTION_FPS),
+        "av_align": sync.av_align(onsets, real.motion_peaks, real.fps),
         "log_mel_distance": spectral.log_mel_distance(audio, real.audio, SAMPLE_RATE),
     }
     if classifier is not None:

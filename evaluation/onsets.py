@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-
 NOISE_FLOOR = 5.0
 
 

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 
 from studyapp import design, selectors
 from studyapp.models import Clip, Participant, Stimulus, Study, System, Task, Trial
@@ -40,13 +41,19 @@ def participant_secret(participant: Participant) -> str:
 
 def plan_trials(study: Study, *, number: int, secret: str) -> list[PlannedTrial]:
     rng = random.Random(secret)
-    real = study.systems.filter(kind=System.Kind.REAL).first()
+    # The study's systems and clips read once, shared by every task (a plan is made under the
+    # study's lock: its queries are how long every other arrival waits).
+    prefetch_related_objects([study], "systems", "clips")
+    tasks = list(study.tasks.all())
+    for task in tasks:
+        task.study = study
+    real = next((s for s in study.systems.all() if s.kind == System.Kind.REAL), None)
     stimuli = selectors.stimuli_index(study)  # once per plan, shared by every task
     clips = {(c.category, c.clip_id): c for c in study.clips.all()}
     practice_clips = sorted((c for c in clips.values() if c.practice), key=lambda c: (c.category, c.clip_id))
     systems = {s.name: s for s in study.systems.all()}
     planned: list[PlannedTrial] = []
-    for task in study.tasks.all():
+    for task in tasks:
         task_design, _ = selectors.task_design(task, index=stimuli)
         cell_counts, clip_counts = selectors.cell_counts(task)
         chosen = design.choose_trials(

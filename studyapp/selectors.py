@@ -30,7 +30,7 @@ def health_status() -> dict[str, str]:
 def task_systems(task: Task) -> list[System]:
     """The systems whose soundtracks form this task's cells, as its type says (2AFC: the generated
     ones, real being the reference of every trial; the others: every system, real included)."""
-    return task.task_type.systems_judged(list(task.study.systems.order_by("name")))
+    return task.task_type.systems_judged(sorted(task.study.systems.all(), key=lambda s: s.name))
 
 
 def stimuli_index(study: Study) -> dict[tuple[int, int, str], Stimulus]:
@@ -39,6 +39,12 @@ def stimuli_index(study: Study) -> dict[tuple[int, int, str], Stimulus]:
         (s.clip_id, s.system_id, s.variant): s
         for s in Stimulus.objects.filter(clip__in=study.clips.all(), system__in=study.systems.all())
     }
+
+
+def _ordered(clips) -> list:
+    """By category and clip id. Filtered and sorted here, not in SQL, so that a study whose clips
+    and systems are prefetched (a trial plan, made under the study's lock) asks the database once."""
+    return sorted(clips, key=lambda c: (c.category, c.clip_id))
 
 
 def _real(study: Study) -> System | None:
@@ -79,7 +85,7 @@ def task_design(task: Task, *, index: dict | None = None) -> tuple[design.TaskDe
         problems.append(f"{label}: no systems to test; add generated systems to the study")
     wanted = _stimuli_wanted(task)
     clips: dict[str, list[str]] = {}
-    for clip in study.clips.filter(practice=False, catch=False).order_by("category", "clip_id"):
+    for clip in _ordered(c for c in study.clips.all() if not c.practice and not c.catch):
         missing = _missing(clip, wanted, index)
         if missing:
             problems.append(f"{label}: clip {clip} has no stimulus for {', '.join(missing)}; import it")
@@ -101,7 +107,7 @@ def task_catch_clips(task: Task, *, index: dict | None = None) -> list:
     wanted = _stimuli_wanted(task)
     return [
         clip
-        for clip in task.study.clips.filter(catch=True).order_by("category", "clip_id")
+        for clip in _ordered(c for c in task.study.clips.all() if c.catch)
         if not _missing(clip, wanted, index)
     ]
 

@@ -205,6 +205,10 @@ def _record(participant: Participant, index: int, idempotency_key: str, answer: 
     if trial is None:
         raise ParticipationError(NOT_YOUR_TRIAL, status=404)
     if hasattr(trial, "response"):
+        if trial.response.idempotency_key == idempotency_key:
+            # A retry that passed the check above while its original was still being saved (the
+            # client gave up waiting on a slow server, then resent): the original's answer stands.
+            return trial.response
         raise ParticipationError(ALREADY_ANSWERED, status=409)
     next_trial = participant.trials.filter(response__isnull=True).order_by("index").first()
     if next_trial is None or next_trial.pk != trial.pk:

@@ -10,6 +10,7 @@ import pytest
 from studyapp import selectors, services
 from studyapp.models import Response, Trial
 from studyapp.services import Answer, ParticipationError
+from studyapp.services import participants as participants_service
 from studyapp.services.participants import (
     ALREADY_ANSWERED,
     NOT_NEXT_TRIAL,
@@ -107,6 +108,21 @@ def test_answers_are_idempotent_in_order_and_final(make_study) -> None:
     assert error.value.status == 404
     with pytest.raises(ParticipationError, match="another trial"):  # someone else's key
         services.response_record(participant=other, index=0, idempotency_key="k0", answer=answer)
+
+
+def test_a_retry_that_raced_its_original_gets_the_saved_answer(make_study) -> None:
+    """Found by the load test through a kill -9: a client that gave up waiting resends its answer
+    while the original is still being saved; the resend passes the key check before the original
+    commits and then finds the trial answered — by itself. It must get the answer back, not a 409."""
+    study = make_study()
+    participant = services.participant_register(study=study)
+    answer = right_answer(participant.trials.get(index=0))
+    saved = services.response_record(participant=participant, index=0, idempotency_key="k0", answer=answer)
+    # The resend's own transaction, from after its key check (which ran before the original committed).
+    resent = participants_service._record(participant, 0, "k0", answer)
+    assert resent.pk == saved.pk and Response.objects.filter(trial__participant=participant).count() == 1
+    with pytest.raises(ParticipationError, match=ALREADY_ANSWERED):
+        participants_service._record(participant, 0, "another key", answer)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,9 @@ from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.studyapp.conftest import EXTERNAL_SYSTEMS
 from tests.studyapp.test_participant_browser import give, pass_headphone_check, play_all
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# embedded_only: on PostgreSQL it would repeat what tests/studyapp/test_framing.py checks there (the
+# same requests, without the browser), and cost a minute of every CI run.
+pytestmark = [pytest.mark.browser, pytest.mark.embedded_only, pytest.mark.django_db(transaction=True)]
 
 SUBMIT = "https://workersandbox.mturk.com/mturk/externalSubmit"
 MTURK = {

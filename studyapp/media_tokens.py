@@ -1,7 +1,8 @@
 """The names a participant's browser fetches stimuli by: one opaque token per participant, trial and
 position, an HMAC under the server's SECRET_KEY. The same stimulus has another URL in every trial of
 every participant, so comparing sessions or trials tells nothing; the server resolves a token only
-for the participant whose session asks (selectors.participant_stimulus)."""
+for the participant whose session (or, in MTurk's frame, participant token) asks
+(selectors.participant_stimulus)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ from studyapp.models import Participant, Response, Trial
 from tests.studyapp.answers import right_answer
 from tests.studyapp.conftest import EXTERNAL_SYSTEMS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# embedded_only: the browser's requests are the ones test_participant_views.py makes on PostgreSQL too;
+# repeating the browser there costs a minute of every CI run and checks no more database behaviour.
+pytestmark = [pytest.mark.browser, pytest.mark.embedded_only, pytest.mark.django_db(transaction=True)]
 
 TASKS = [
     {"type": "turing_2afc", "trials_per_participant": 2, "catch_rate": 0.5},

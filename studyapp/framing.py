@@ -51,7 +51,14 @@ def token_for(study_pk: int, public_id: str, turk_submit_to: str = "") -> str:
 
 
 def carried(request: HttpRequest) -> Carried | None:
-    """The participant token this request carries (header, form field or query), if any valid one."""
+    """The participant token this request carries (header, form field or query), if any valid one.
+    Checked once per request: identity, the page's links and the rate-limit key all ask."""
+    if not hasattr(request, "_participant_token"):
+        request._participant_token = _read_token(request)
+    return request._participant_token
+
+
+def _read_token(request: HttpRequest) -> Carried | None:
     token = (
         request.headers.get(TOKEN_HEADER)
         or (request.POST.get(TOKEN_FIELD) if request.method == "POST" and not _is_json(request) else None)
@@ -91,13 +98,17 @@ def post_refusal(request: HttpRequest) -> str:
     verdict = _from_this_site(request)
     if verdict is False:
         return FORGED
-    if verdict is None:  # no browser evidence: Django's CSRF token check decides
-
-        def not_exempt(request: HttpRequest) -> None: ...
-
-        if CsrfViewMiddleware(lambda r: None).process_view(request, not_exempt, (), {}) is not None:
-            return CSRF_FAILED
+    # No browser evidence either way: Django's CSRF token check decides.
+    if verdict is None and _CSRF.process_view(request, _not_exempt, (), {}) is not None:
+        return CSRF_FAILED
     return ""
+
+
+def _not_exempt(request: HttpRequest) -> None:
+    """The view Django's CSRF check is asked about: one that is not csrf_exempt."""
+
+
+_CSRF = CsrfViewMiddleware(lambda request: None)
 
 
 def participant_post(view: Callable) -> Callable:

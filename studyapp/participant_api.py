@@ -27,12 +27,24 @@ MAX_ANSWER_BYTES = 4096  # an answer is a few small fields; anything bigger is n
 AUTH = [{"participantSession": []}, {"participantToken": []}]  # securitySchemes in settings
 
 
+MAX_INT = 2_147_483_647  # what every database's integer column holds
+MAX_ITEMS = 32  # more soundtracks than any trial shows
+
+
+def _positions_list() -> serializers.ListField:
+    """An optional list with an entry per soundtrack shown (a ranking, play counts)."""
+    return serializers.ListField(
+        child=StrictInteger(maximum=MAX_INT),
+        allow_null=True,
+        required=False,
+        default=None,
+        max_length=MAX_ITEMS,
+    )
+
+
 class AnswerInput(serializers.Serializer):
     """The JSON body of an answer; each field type-checked, a bad one named in the error. Which fields
     a trial needs, and their ranges, is its task type's business (services.response_record)."""
-
-    MAX_INT = 2_147_483_647  # what every database's integer column holds
-    MAX_ITEMS = 32  # more soundtracks than any trial shows
 
     idempotency_key = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False, max_length=64
@@ -40,21 +52,9 @@ class AnswerInput(serializers.Serializer):
     choice = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
     judged_real = StrictBoolean(required=False, allow_null=True, default=None)
     rating = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
-    ranking = serializers.ListField(
-        child=StrictInteger(maximum=MAX_INT),
-        required=False,
-        allow_null=True,
-        default=None,
-        max_length=MAX_ITEMS,
-    )
+    ranking = _positions_list()
     response_time_ms = StrictInteger(required=False, allow_null=True, default=None, maximum=MAX_INT)
-    play_counts = serializers.ListField(
-        child=StrictInteger(maximum=MAX_INT),
-        required=False,
-        allow_null=True,
-        default=None,
-        max_length=MAX_ITEMS,
-    )
+    play_counts = _positions_list()
     client_time = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 

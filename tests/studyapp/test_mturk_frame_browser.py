@@ -15,7 +15,7 @@ import pytest
 
 from studyapp.models import Participant, Response
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
-from tests.studyapp.conftest import EXTERNAL_SYSTEMS
+from tests.studyapp.conftest import study_spec
 from tests.studyapp.test_participant_browser import give, pass_headphone_check, play_all
 
 # embedded_only: on PostgreSQL it would repeat what tests/studyapp/test_framing.py checks there (the
@@ -57,16 +57,12 @@ def test_a_worker_completes_the_hit_inside_mturks_frame(browser, live_server, im
     from studyapp import services
     from studyapp.study_spec import parse_study
 
-    spec = {
-        "title": "Framed study",
-        "slug": "framed-study",
-        "consent": "I agree to take part in this listening study.",
-        "instructions": "Use headphones. Watch each video to the end.",
-        "systems": ["real", *EXTERNAL_SYSTEMS],
-        "screening": True,
-        "platform": "mturk",
-        "tasks": [{"type": "turing_2afc", "trials_per_participant": 2, "catch_rate": 0.5}],
-    }
+    spec = study_spec(
+        slug="framed-study",
+        screening=True,
+        platform="mturk",
+        tasks=[{"type": "turing_2afc", "trials_per_participant": 2, "catch_rate": 0.5}],
+    )
     study = services.study_open(study=services.study_create(spec=parse_study(spec)))
     assert live_server.url.startswith("http://localhost:")  # and the framing page is on 127.0.0.1
     server, mturk_origin = serve_framing_page(f"{live_server.url}/s/{study.slug}/")

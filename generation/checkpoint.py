@@ -24,7 +24,7 @@ from generation.model import SampleRNN
 SAMPLERNN = "vis2sound.samplernn"
 FLOW_ENCODER = "vis2sound.flow-encoder"
 AUDIO_CLASSIFIER = "vis2sound.audio-classifier"
-FORMATS = {SAMPLERNN: 1, FLOW_ENCODER: 1, AUDIO_CLASSIFIER: 1}  # bump a kind's number when it changes
+FORMATS = {SAMPLERNN: 1, FLOW_ENCODER: 2, AUDIO_CLASSIFIER: 1}  # bump a kind's number when it changes
 FORMAT = FORMATS[SAMPLERNN]
 
 

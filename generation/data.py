@@ -26,8 +26,8 @@ class Batch:
 
     audio: torch.Tensor  # (B, lookback + C) int64 codes; the first `lookback` are the previous context
     mask: torch.Tensor  # (B, C) bool: real audio (False past a clip's end or over its padding)
-    features: torch.Tensor  # (B, K, feature_dim) float32: frame k spans samples [k·spf, (k+1)·spf)
-    flow: torch.Tensor  # (B, K, 2, F, F) float32, aligned as features
+    features: torch.Tensor  # (B, K, feature_dim) float32: the frame ending window k (Shard.window_features)
+    flow: torch.Tensor  # (B, K, 2, F, F) float32: the motion over each frame's window (Shard.window_flow)
     reset: torch.Tensor  # (B,) bool: this chunk starts a clip; the model starts from its initial state
     clip_features: torch.Tensor | None  # (B, T_max, feature_dim) whole-clip features when any reset
     clip_frames: torch.Tensor | None  # (B,) frames of each clip in clip_features
@@ -141,8 +141,14 @@ def assemble_batch(
     lookback: int,
     levels: int,
     scheme: str,
+    visuals: list[Shard] | None = None,
 ) -> Batch:
-    """Chunk ``chunks[i]`` of ``shards[i]`` for every stream i; past a clip's end: silence, masked."""
+    """Chunk ``chunks[i]`` of ``shards[i]`` for every stream i; past a clip's end: silence, masked.
+
+    ``visuals[i]``, when given, supplies stream i's video (features and flow) instead of ``shards[i]``:
+    another clip's video under this clip's sound, for the ablation that measures what vision adds.
+    """
+    visuals = shards if visuals is None else visuals
     b, spf = len(shards), config.samples_per_frame
     c, k = chunk_frames * spf, chunk_frames
     silence = int(quantize(torch.zeros(1), levels, scheme))
@@ -150,7 +156,7 @@ def assemble_batch(
     mask = torch.zeros(b, c, dtype=torch.bool)
     features = torch.zeros(b, k, config.feature_dim)
     flow = torch.zeros(b, k, 2, config.flow_size, config.flow_size)
-    for slot, (shard, chunk) in enumerate(zip(shards, chunks, strict=True)):
+    for slot, (shard, video, chunk) in enumerate(zip(shards, visuals, chunks, strict=True)):
         start = chunk * c
         piece = shard.audio[max(0, start - lookback) : start + c]
         offset = lookback - min(lookback, start)  # the first chunk's context is silence
@@ -158,16 +164,16 @@ def assemble_batch(
         real_end = min(start + c, shard.record.valid_samples)
         mask[slot, : max(0, real_end - start)] = True
         frames = slice(chunk * k, chunk * k + k)
-        got = shard.features[frames].shape[0]
-        features[slot, :got] = shard.features[frames].float()
-        flow[slot, :got] = shard.flow[frames].float()
+        got = video.features[frames].shape[0]
+        features[slot, :got] = video.window_features[frames].float()
+        flow[slot, :got] = video.window_flow[frames].float()
     clip_features = clip_frames = None
     if reset.any():
-        longest = max(s.features.shape[0] for s in shards)
+        longest = max(v.features.shape[0] for v in visuals)
         clip_features = torch.zeros(b, longest, config.feature_dim)
-        clip_frames = torch.tensor([s.features.shape[0] for s in shards])
-        for slot, shard in enumerate(shards):
-            clip_features[slot, : shard.features.shape[0]] = shard.features.float()
+        clip_frames = torch.tensor([v.features.shape[0] for v in visuals])
+        for slot, video in enumerate(visuals):
+            clip_features[slot, : video.features.shape[0]] = video.features.float()
     return Batch(
         audio,
         mask,
@@ -190,11 +196,18 @@ def whole_clip_batches(
     levels: int = 256,
     scheme: str = LINEAR,
     group: int = 32,
+    video_records: list[ClipRecord] | None = None,
 ) -> Iterator[list[Batch]]:
     """For evaluation: groups of up to ``group`` clips, each group as the list of its chunks in order,
-    the clips side by side from their first sample to the end of the longest (the rest masked)."""
+    the clips side by side from their first sample to the end of the longest (the rest masked).
+    ``video_records[i]``, when given, is the clip whose video goes with ``records[i]``'s sound."""
+    if video_records is not None and len(video_records) != len(records):
+        raise ValueError(f"{len(video_records)} videos for {len(records)} clips")
     for first in range(0, len(records), group):
         shards = [data.load(r) for r in records[first : first + group]]
+        visuals = (
+            None if video_records is None else [data.load(r) for r in video_records[first : first + group]]
+        )
         longest = max(s.record.num_samples for s in shards)
         chunk_samples = chunk_frames * data.config.samples_per_frame
         batches = []
@@ -210,6 +223,7 @@ def whole_clip_batches(
                     lookback=lookback,
                     levels=levels,
                     scheme=scheme,
+                    visuals=visuals,
                 )
             )
         yield batches

@@ -1,8 +1,11 @@
 """The flow-based model's temporal ConvNet: stacks of consecutive optical-flow fields -> a feature.
 
-Stands in for the paper's action-recognition flow network: it is pre-trained here as a sound-category
-classifier on the training clips (`python -m generation train-flow`), then frozen inside the flow-based
-SampleRNN. Weights trained elsewhere load from a file with the same layout.
+Stands in for the paper's action-recognition flow network. It is pre-trained here without labels, to
+predict from the motion over each video frame's audio window how sharply the sound rises there
+(`generation.train_flow`, `python -m generation train-flow`), then frozen inside the flow-based
+SampleRNN: its feature says when something happens, which is what synchronisation needs and what a
+category classifier (the former teacher) never had to learn. Weights trained elsewhere load from a file
+with the same layout; heads (this onset head, or an older classifier) are not part of it.
 """
 
 from __future__ import annotations
@@ -25,8 +28,16 @@ class FlowEncoderConfig:
     feature_dim: int
 
 
+HEADS = ("onset.", "classifier.")  # pre-training heads; "classifier." is the format-1 teacher's
+
+
+def trunk_weights(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The weights the flow-based model uses: everything but the pre-training heads."""
+    return {k: v for k, v in state_dict.items() if not k.startswith(HEADS)}
+
+
 class FlowEncoder(nn.Module):
-    def __init__(self, config: FlowEncoderConfig, num_classes: int = 0) -> None:
+    def __init__(self, config: FlowEncoderConfig, onset_head: bool = False) -> None:
         super().__init__()
         self.config = config
         c = config.channels
@@ -42,16 +53,17 @@ class FlowEncoder(nn.Module):
             nn.Linear(4 * c, config.feature_dim),
             nn.ReLU(),
         )
-        self.classifier = nn.Linear(config.feature_dim, num_classes) if num_classes else None
+        self.onset = nn.Linear(config.feature_dim, 1) if onset_head else None
 
     def forward(self, stacks: torch.Tensor) -> torch.Tensor:
         """(N, stack, 2, S, S) flow -> (N, feature_dim)."""
         n = stacks.shape[0]
         return self.convs(FLOW_SCALE * stacks.reshape(n, -1, *stacks.shape[-2:]))
 
-    def classify(self, stacks: torch.Tensor) -> torch.Tensor:
-        assert self.classifier is not None, "built without a classifier head"
-        return self.classifier(self(stacks))
+    def onset_strength(self, stacks: torch.Tensor) -> torch.Tensor:
+        """(N, stack, 2, S, S) -> (N,): the predicted onset strength of each stack's last window."""
+        assert self.onset is not None, "built without the onset head"
+        return self.onset(self(stacks)).squeeze(1)
 
     def per_frame(self, history: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Features for each of K frames from the stack of flows ending at that frame.
@@ -70,5 +82,5 @@ class FlowEncoder(nn.Module):
         """The checkpoint layout external weights must follow."""
         return {
             "config": asdict(self.config),
-            "state_dict": {k: v for k, v in self.state_dict().items() if not k.startswith("classifier.")},
+            "state_dict": trunk_weights(self.state_dict()),
         }

@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from generation.config import FLOW, FRAME, ModelConfig
-from generation.flow_encoder import FlowEncoder, FlowEncoderConfig
+from generation.flow_encoder import FlowEncoder, FlowEncoderConfig, trunk_weights
 from generation.quantize import dequantize
 
 
@@ -178,8 +178,7 @@ class SampleRNN(nn.Module):
         given = FlowEncoderConfig(**exported["config"])
         if given != expected:
             raise ValueError(f"flow encoder weights are for {given}, this model needs {expected}")
-        weights = {k: v for k, v in exported["state_dict"].items() if not k.startswith("classifier.")}
-        self.flow_encoder.load_state_dict(weights)
+        self.flow_encoder.load_state_dict(trunk_weights(exported["state_dict"]))
 
     def initial_state(
         self,

@@ -21,6 +21,7 @@ from generation.config import PrepareConfig
 FORMAT = 1  # manifest and shards together; bump when either changes
 MANIFEST = "manifest.json"
 PREPARE_AGAIN = "prepare the data again with this version"
+FLOW_LOOKAHEAD = 1  # video frames past its own that an audio window's motion includes (Shard.window_flow)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,31 @@ class Shard:
     record: ClipRecord
     audio: torch.Tensor  # (num_samples,) float32 in [-1, 1]
     features: torch.Tensor  # (num_frames, feature_dim) float16
-    flow: torch.Tensor  # (num_frames, 2, F, F) float16
+    flow: torch.Tensor  # (num_frames, 2, F, F) float16, as stored: flow[i] = frame i-1 -> i
+
+    @property
+    def window_features(self) -> torch.Tensor:
+        """(num_frames, feature_dim): the frame the models see for each audio window — the one that ends
+        it (frame i + 1 for window i), which shows what happened while the window sounded (a drum head
+        flashing after its strike); the last window keeps the last frame."""
+        return torch.cat([self.features[1:], self.features[-1:]])
+
+    @property
+    def window_flow(self) -> torch.Tensor:
+        """(num_frames, 2, F, F): the motion the models see for each audio window.
+
+        Audio window i (samples [i·spf, (i+1)·spf)) lies between frames i and i+1, so what moves while
+        it sounds is the stored flow[i + 1]; reading flow[i] would show each event a frame (64 ms at the
+        demo's rate) after its sound, beyond an onset tolerance of ±50 ms. The whole video is known
+        before any sound is made, so window i also sees FLOW_LOOKAHEAD frames past its end: a strike
+        between two frames barely moves anything net, its rebound in the next frame does. The last
+        windows, with no frames after them, get no motion (zeros).
+        """
+        shift = 1 + FLOW_LOOKAHEAD
+        ahead = self.flow[shift:]
+        return torch.cat(
+            [ahead, self.flow.new_zeros(self.flow.shape[0] - ahead.shape[0], *self.flow.shape[1:])]
+        )
 
 
 def shard_path(out: Path, category: str, clip_id: str) -> Path:

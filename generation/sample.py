@@ -287,17 +287,19 @@ def sample_split(
         shards = [data.load(r) for r in group]
         frames = max(s.record.num_frames for s in shards)
         features = torch.zeros(len(group), frames, data.config.feature_dim)
+        clip_features = torch.zeros_like(features)
         flow = torch.zeros(len(group), frames, 2, data.config.flow_size, data.config.flow_size)
         for slot, shard in enumerate(shards):
-            features[slot, : shard.record.num_frames] = shard.features.float()
-            flow[slot, : shard.record.num_frames] = shard.flow.float()
+            features[slot, : shard.record.num_frames] = shard.window_features.float()
+            clip_features[slot, : shard.record.num_frames] = shard.features.float()
+            flow[slot, : shard.record.num_frames] = shard.window_flow.float()
         lengths = torch.tensor([s.record.num_frames for s in shards])
         codes = generator.generate(
             frames * spf,
             batch_size=len(group),
             features=features,
             flow=flow,
-            clip_features=features.to(device_),
+            clip_features=clip_features.to(device_),
             clip_frames=lengths,
             temperature=config.temperature,
             seed=config.seed + first,

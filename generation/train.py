@@ -80,9 +80,16 @@ def step_inputs(batch: Batch, device: torch.device) -> dict:
 
 @torch.no_grad()
 def evaluate_bits(
-    model: SampleRNN, data: PreparedData, records: list, *, chunk_frames: int, device: torch.device
+    model: SampleRNN,
+    data: PreparedData,
+    records: list,
+    *,
+    chunk_frames: int,
+    device: torch.device,
+    video_records: list | None = None,
 ) -> float:
-    """Teacher-forced NLL of whole clips in bits per sample (8.0 = uniform over 256 levels)."""
+    """Teacher-forced NLL of whole clips in bits per sample (8.0 = uniform over 256 levels); with
+    ``video_records``, each clip's sound is scored under that clip's video instead of its own."""
     model.eval()
     total, count = 0.0, 0
     for group in whole_clip_batches(
@@ -92,6 +99,7 @@ def evaluate_bits(
         lookback=model.config.top_frame,
         levels=model.config.levels,
         scheme=model.config.quantization,
+        video_records=video_records,
     ):
         state = None
         for batch in group:

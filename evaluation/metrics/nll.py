@@ -1,5 +1,7 @@
 """Negative log-likelihood of the real test audio under each trained model, in bits per sample
-(teacher-forced, whole clips; 8.0 = uniform over 256 levels), as training reports it on validation."""
+(teacher-forced, whole clips; 8.0 = uniform over 256 levels), as training reports it on validation —
+with each clip's own video, and with the videos shuffled across clips (`generation.ablation`): the
+gap is what the model takes from the video."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ from pathlib import Path
 
 import torch
 
+from generation.ablation import vision_ablation
 from generation.checkpoint import model_from_checkpoint
 from generation.prepared import PreparedData
-from generation.train import evaluate_bits
 
 
 def nll_of_test_audio(
@@ -24,12 +26,14 @@ def nll_of_test_audio(
         if not checkpoint.exists() or not records:
             continue
         model, payload = model_from_checkpoint(checkpoint, device)
-        bits = evaluate_bits(model, prepared, records, chunk_frames=1, device=torch.device(device))
+        ablation = vision_ablation(model, prepared, records, device=torch.device(device))
         rows.append(
             {
                 "category": run.parent.name,
                 "model": run.name,
-                "nll_bits_per_sample": bits,
+                "nll_bits_per_sample": ablation["own_video_bits"],
+                "nll_shuffled_video": ablation["shuffled_video_bits"],
+                "vision_gain_bits": ablation["vision_gain_bits"],
                 "clips": len(records),
                 "checkpoint_step": payload.get("step"),
             }

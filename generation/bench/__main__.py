@@ -15,9 +15,11 @@ from pathlib import Path
 
 import torch
 
+from generation.ablation import vision_ablation
 from generation.bench.machine import describe_machine
 from generation.bench.sample import measure_sampling
 from generation.bench.train import measure
+from generation.checkpoint import model_from_checkpoint
 from generation.config import CONDITIONINGS, PrepareConfig, preset
 from generation.prepare import prepare
 from generation.prepared import PreparedData
@@ -153,6 +155,9 @@ def bench_quality(
                 config,
                 device=device,
             )
+            val = data.clips(split="val", category=category)
+            best, _ = model_from_checkpoint(result.run_dir / "best.pt", device or "cpu")
+            ablation = vision_ablation(best, data, val, device=next(best.parameters()).device)
             rows.append(
                 {
                     "category": category,
@@ -160,7 +165,9 @@ def bench_quality(
                     "steps": result.step,
                     "best_val_bits": round(result.best_val_bits, 4),
                     "last_val_bits": round(result.last_val_bits, 4),
-                    "val_clips": len(data.clips(split="val", category=category)),
+                    "shuffled_video_val_bits": round(ablation["shuffled_video_bits"], 4),
+                    "vision_gain_bits": round(ablation["vision_gain_bits"], 4),
+                    "val_clips": len(val),
                     "wall_seconds": round(time.perf_counter() - started, 1),
                 }
             )

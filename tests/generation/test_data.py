@@ -38,8 +38,21 @@ def test_shapes_and_alignment(prepared: Path) -> None:
         shard = data.load(next(r for r in data.records if r.clip_id == clip_id))
         expected = quantize(shard.audio[8 * SPF - 64 : 16 * SPF])
         assert torch.equal(second.audio[slot], expected)
-        assert torch.equal(second.features[slot], shard.features[8:16].float())
-        assert torch.equal(second.flow[slot], shard.flow[8:16].float())
+        # Window k sees the frame that ends it, k + 1.
+        assert torch.equal(second.features[slot], shard.features[9:17].float())
+        # Window k's motion is frame k -> k+1 and the next one: the stored flow two frames on.
+        assert torch.equal(second.flow[slot], shard.flow[10:18].float())
+
+
+def test_each_window_sees_the_video_while_it_sounds(prepared: Path) -> None:
+    data = PreparedData(prepared)
+    shard = data.load(data.records[0])
+    window = shard.window_flow
+    assert window.shape == shard.flow.shape
+    assert torch.equal(window[:-2], shard.flow[2:])  # frame i -> i+1, then one frame of lookahead
+    assert not window[-2:].any()  # the last windows have no frames after them
+    frames = shard.window_features
+    assert torch.equal(frames[:-1], shard.features[1:]) and torch.equal(frames[-1], shard.features[-1])
 
 
 def test_first_chunk_context_is_silence_and_clip_end_is_masked(prepared: Path) -> None:

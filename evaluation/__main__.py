@@ -1,4 +1,4 @@
-"""`python -m evaluation report | metrics | sample-size`: the statistics and objective metrics
+"""`python -m evaluation report | metrics | spectrograms | sample-size`: the statistics and objective metrics
 without Django, on files exported from the study app (or written by hand in the same columns)."""
 
 from __future__ import annotations
@@ -38,21 +38,33 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _metrics(args: argparse.Namespace) -> int:
-    from evaluation.metrics.classifier import ClassifierConfig
-    from evaluation.metrics.nll import nll_of_test_audio
-    from evaluation.metrics.run import compute_metrics
-
+def _generated_folders(items: list[str]) -> dict[str, Path]:
     generated = {}
-    for item in args.generated:
+    for item in items:
         name, _, folder = item.rpartition("=")
         folder_path = Path(folder)
         generated[name or folder_path.name] = folder_path
         if not folder_path.is_dir():
             raise SystemExit(f"--generated {item}: no such folder")
+    return generated
+
+
+def _spectrograms(args: argparse.Namespace) -> int:
+    from evaluation.spectrograms import spectrogram_figure
+
+    shown = spectrogram_figure(args.real, _generated_folders(args.generated), args.out, clip_ids=args.clip)
+    print(f"spectrograms of {', '.join(shown)}: {args.out}")
+    return 0
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from evaluation.metrics.classifier import ClassifierConfig
+    from evaluation.metrics.nll import nll_of_test_audio
+    from evaluation.metrics.run import compute_metrics
+
     result = compute_metrics(
         args.real,
-        generated,
+        _generated_folders(args.generated),
         classifier=args.classifier,
         train=args.train,
         classifier_config=ClassifierConfig(steps=args.classifier_steps),
@@ -133,6 +145,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     metrics.add_argument("--out", type=Path, default=Path("metrics.csv"))
     metrics.set_defaults(run=_metrics)
+
+    figure = commands.add_parser(
+        "spectrograms", help="figure: real vs. each system's log-mel spectrogram, one clip per category"
+    )
+    figure.add_argument("--real", type=Path, required=True, help="real clips: <category>/<clip>.mp4 or CSV")
+    figure.add_argument(
+        "--generated",
+        action="append",
+        default=[],
+        metavar="[NAME=]DIR",
+        help="a system's soundtracks (repeat)",
+    )
+    figure.add_argument(
+        "--clip", action="append", help="clip id to show (repeat; default: each category's first)"
+    )
+    figure.add_argument("--out", type=Path, default=Path("spectrograms.png"))
+    figure.set_defaults(run=_spectrograms)
 
     size = commands.add_parser("sample-size", help="participants needed to detect a fool-rate difference")
     size.add_argument("--p1", type=float, required=True)

@@ -1,6 +1,6 @@
 """`python -m studyapp.loadtest`: N participants through the whole HTTP journey — entry, consent, every
 trial (fetch, answer), questionnaire, completion — against a server on this machine, with no think
-time; optionally the server's process group is killed (kill -9) mid-run and restarted. Reports
+time (or `--think-seconds` on each trial, the pace of people who watch each clip); optionally the server's process group is killed (kill -9) mid-run and restarted. Reports
 answers/s, p50/p95/p99 latency per endpoint and HTTP status counts, and, from the database afterwards,
 acknowledged answers that are missing or duplicated. Results go to benchmarks/platform.json.
 
@@ -65,8 +65,9 @@ class Stats:
 class Participant:
     """One browser: its own cookies, the CSRF token, and retries through a server restart."""
 
-    def __init__(self, base: str, slug: str, stats: Stats) -> None:
+    def __init__(self, base: str, slug: str, stats: Stats, think_seconds: float = 0.0) -> None:
         self.base, self.slug, self.stats = base, slug, stats
+        self.think_seconds = think_seconds  # on each trial, between its fetch and the answer
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
@@ -137,6 +138,7 @@ class Participant:
             if payload["done"]:
                 return True
             trial = payload["trial"]
+            time.sleep(self.think_seconds)  # watching and listening, as a real participant must
             key = uuid.uuid4().hex
             answer = json.dumps({"idempotency_key": key, **_answer(trial)}).encode()
             status, body = self.request(
@@ -259,7 +261,7 @@ def run(args: argparse.Namespace) -> dict:
         def arrive(n: int) -> None:
             time.sleep(args.arrival_seconds * n / max(1, args.participants))
             if time.monotonic() - started < args.deadline:
-                Participant(base, args.study, stats).run()
+                Participant(base, args.study, stats, args.think_seconds).run()
 
         killer = None
         if server and args.kill_after:
@@ -291,6 +293,7 @@ def run(args: argparse.Namespace) -> dict:
         "database": database,
         "participants": args.participants,
         "arrival_seconds": args.arrival_seconds,
+        "think_seconds": args.think_seconds,
         "finished": stats.finished,
         "failed": dict(Counter(stats.failed)),
         "wall_seconds": round(wall, 1),
@@ -319,6 +322,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="a running server (without --serve)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--kill-after", type=float, default=0.0, help="kill -9 the server after S seconds")
+    parser.add_argument(
+        "--think-seconds",
+        type=float,
+        default=0.0,
+        help="pause on each trial before answering (default 0: as fast as the server allows; a real "
+        "participant needs at least the clip's length)",
+    )
     parser.add_argument("--deadline", type=float, default=600.0, help="no new arrivals after S seconds")
     parser.add_argument("--setup", default="custom", help="the name of this setup in the results file")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "platform.json")

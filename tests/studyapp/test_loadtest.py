@@ -50,7 +50,7 @@ def test_a_small_load_test_with_a_kill_loses_and_duplicates_nothing(
     done = subprocess.run(
         [sys.executable, "-m", "studyapp.loadtest", "--study", "load", "--serve", "runserver",
          "--participants", "6", "--arrival-seconds", "1", "--kill-after", "4", "--setup", "tiny",
-         "--out", str(out)],
+         "--think-seconds", "0.02", "--out", str(out)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -64,6 +64,7 @@ def test_a_small_load_test_with_a_kill_loses_and_duplicates_nothing(
     assert check["acknowledged"] >= 6 * (4 + 4 + 2)  # test trials, plus catch and practice ones
     assert {"entry", "consent", "trial", "answer", "questionnaire"} <= set(result["latency_ms"])
     assert result["answers_per_second"] > 0 and result["machine"]["cores"] >= 1
+    assert result["think_seconds"] == 0.02
 
 
 def test_traffic_only_goes_to_this_machine() -> None:

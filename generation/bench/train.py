@@ -14,8 +14,45 @@ from contextlib import nullcontext
 
 import torch
 
-from generation.config import UNCONDITIONAL, preset
+from generation.config import UNCONDITIONAL, ModelConfig, preset
 from generation.model import SampleRNN
+
+GRU_GATES = 3
+
+
+def flops_per_sample(config: ModelConfig) -> float:
+    """Floating-point operations of one training step per audio sample of the unconditional decoder:
+    the forward pass's matrix products (2 per multiply-add) times 3 for forward + backward (the backward
+    computes a gradient for each operand). Elementwise work is left out: it is not where the time goes.
+    """
+    gru = 2 * GRU_GATES * config.dim * config.dim * config.rnn_layers  # input and hidden products
+    top = config.top_frame * config.dim + gru + config.dim * config.dim * config.mid_per_top
+    mid = config.mid_frame * config.dim + gru + config.dim * config.dim * config.mid_frame
+    mlp = (
+        config.mid_frame * config.embed_dim * config.dim  # the window convolution
+        + max(0, config.mlp_layers - 2) * config.dim * config.dim
+        + config.dim * config.levels
+    )
+    multiply_adds = top / config.top_frame + mid / config.mid_frame + mlp
+    return 3 * 2 * multiply_adds
+
+
+def matmul_gflops(
+    device: torch.device, size: tuple[int, int, int] = (16384, 256, 256), repeats: int = 20
+) -> float:
+    """What this device's fp32 matrix product reaches at the sample MLP's shape, in GFLOP/s."""
+    m, k, n = size
+    a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
+    for _ in range(3):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return 2 * m * k * n * repeats / (time.perf_counter() - started) / 1e9
 
 
 def measure(
@@ -77,6 +114,8 @@ def measure(
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB, whole process
         device_name = "cpu"
+    flops = flops_per_sample(config)
+    gflops = matmul_gflops(device_) if device_.type == "cpu" else None
     return {
         "preset": preset_name,
         "conditioning": conditioning,
@@ -88,4 +127,9 @@ def measure(
         "samples_per_second": round(batch_size * chunk * steps / elapsed),
         "peak_memory_gib": round(peak, 2),
         "parameters": sum(p.numel() for p in model.parameters()),
+        "gflop_per_sample": round(flops / 1e9, 6),
+        # On a CPU: the rate if every operation ran as fast as one large fp32 matrix product does here,
+        # an upper bound no implementation of this step in fp32 beats.
+        "matmul_gflops": None if gflops is None else round(gflops, 1),
+        "matmul_bound_samples_per_second": None if gflops is None else round(gflops * 1e9 / flops),
     }

@@ -24,6 +24,20 @@ def test_train_benchmark_measures_a_real_step() -> None:
     assert result["samples_per_second"] > 0
     assert result["precision"] == "fp32"  # bf16 autocast is for CUDA only
     assert result["parameters"] > 0
+    assert result["matmul_bound_samples_per_second"] > 0 and result["matmul_gflops"] > 0
+
+
+def test_the_flop_model_counts_the_small_preset_by_hand() -> None:
+    from generation.bench.train import flops_per_sample
+    from generation.config import preset
+
+    # small: dim 256, tiers 16/4, 1-layer GRU, sample MLP = window conv (4 x 64 -> 256) + output (256 -> 256).
+    gru = 2 * 3 * 256 * 256
+    top = (16 * 256 + gru + 256 * 1024) / 16
+    mid = (4 * 256 + gru + 256 * 1024) / 4
+    mlp = 4 * 64 * 256 + 256 * 256
+    assert flops_per_sample(preset("small")) == 6 * (top + mid + mlp)
+    assert 1.9e6 < flops_per_sample(preset("small")) < 2.1e6
 
 
 def test_sampling_benchmark_measures_both_paths() -> None:

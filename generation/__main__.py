@@ -60,7 +60,7 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     add_config_options(
         parser,
         SplitConfig,
-        flags={"seed": "--split-seed"},
+        flags={"seed": "--split-seed", "only": "--only-split"},
         dest_prefix="split_",
     )
     parser.add_argument(

@@ -70,13 +70,24 @@ class PrepareConfig:
         return math.floor(seconds * self.fps + 1e-6)
 
 
+SPLITS = ("train", "val", "test")
+
+
 @dataclass(frozen=True)
 class SplitConfig:
     seed: int = option(0, "seed of the stratified train/val/test split")
     val_ratio: float = option(0.1, "share of each category's clips for validation")
     test_ratio: float = option(0.1, "share of each category's clips for testing")
+    only: str | None = option(
+        None,
+        "prepare only the clips of this split (e.g. test, to sample with shipped checkpoints); the split "
+        "is drawn over all clips, so it is the one a full preparation gives",
+        choices=SPLITS,
+    )
 
     def __post_init__(self) -> None:
+        if self.only is not None and self.only not in SPLITS:
+            raise ValueError(f"only must be one of {SPLITS}, got {self.only!r}")
         if self.val_ratio < 0 or self.test_ratio < 0 or self.val_ratio + self.test_ratio >= 1:
             raise ValueError(
                 f"split ratios must be >= 0 and leave some training clips: "

@@ -214,6 +214,9 @@ def prepare(
 ) -> PrepareReport:
     split = split or SplitConfig()
     sources, rejected = discover(videos)
+    planned = _planned_splits(sources, split)
+    if planned is not None:
+        sources = [s for s in sources if planned[s.category, s.clip_id] == split.only]
     vgg = resolve_vgg_weights(vgg_weights)
     flow_identity = DisFlow.identity if config.flow_method == DIS else RaftFlow.resolve_weights(raft_weights)
     precision = feature_precision(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
@@ -264,6 +267,21 @@ def prepare(
         report.prepared.append(result.source.clip_id)
     bar.close()
 
-    assign_splits(entries, split)
+    if planned is None:
+        assign_splits(entries, split)
+    else:
+        for entry in entries:
+            entry["split"] = planned[entry["category"], entry["clip_id"]]
     _write_manifest(out, identity, split, entries, report.skipped)
     return report
+
+
+def _planned_splits(sources: list[ClipSource], split: SplitConfig) -> dict[tuple[str, str], str] | None:
+    """With ``split.only``: every discovered clip's split, drawn before anything is decoded, so preparing
+    one split gives the clips (and splits) a full preparation would. (A full preparation draws over the
+    clips it could decode, so a clip that fails there shifts the draw; here it keeps its place.)"""
+    if split.only is None:
+        return None
+    clips = [{"category": s.category, "clip_id": s.clip_id} for s in sources]
+    assign_splits(clips, split)
+    return {(c["category"], c["clip_id"]): c["split"] for c in clips}

@@ -17,6 +17,7 @@ from generation.__main__ import main as generation_main
 from generation.config import PrepareConfig, SplitConfig
 from generation.media import encode_mp4, ffmpeg_executable
 from generation.prepare import assign_splits, decode_clip, prepare
+from generation.prepared import PreparedData
 from generation.sources import ClipSource
 from tests.conftest import TINY_PREPARE
 
@@ -265,3 +266,23 @@ def test_fixed_length_pads_or_skips_short_clips(tmp_path: Path, demo_videos: Pat
     report = prepare(tmp_path / "videos", tmp_path / "skipped", skipping, progress=False)
     assert not report.prepared
     assert "too short" in report.skipped[0].reason
+
+
+def test_preparing_only_the_test_split_gives_the_full_preparations_test_clips(
+    demo_videos: Path, prepared: Path, tmp_path: Path
+) -> None:
+    # What `make demo` needs to sample with shipped checkpoints: the held-out clips, nothing more.
+    report = prepare(
+        demo_videos, tmp_path, TINY_PREPARE, split=SplitConfig(only="test"), jobs=2, progress=False
+    )
+    only = PreparedData(tmp_path)
+    full = PreparedData(prepared)
+    expected = sorted((r.category, r.clip_id) for r in full.clips(split="test"))
+    assert sorted((r.category, r.clip_id) for r in only.records) == expected
+    assert {r.split for r in only.records} == {"test"}
+    assert len(report.prepared) == len(expected) < len(full.records)
+
+
+def test_an_unknown_split_to_prepare_is_refused() -> None:
+    with pytest.raises(ValueError, match="only must be one of"):
+        SplitConfig(only="holdout")

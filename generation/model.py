@@ -34,6 +34,20 @@ def wn_linear(in_features: int, out_features: int, bias: bool = True) -> nn.Line
     return weight_norm(nn.Linear(in_features, out_features, bias=bias))
 
 
+def silent_at_start(layer: nn.Linear) -> nn.Linear:
+    """A weight-normed projection whose output starts at zero (gain and bias zero): vision enters a
+    model that begins as the unconditional one and grows its say only as far as it helps. With the
+    default gain the video's features — nearly constant within a clip and larger than the coarsest
+    tier's sample input — drove that tier's GRU into saturation in the first steps, where its gradient
+    is zero: the tier stopped learning and the model ignored the video (own vs. shuffled video NLL
+    equal to 1e-7 bits)."""
+    with torch.no_grad():
+        layer.parametrizations.weight.original0.zero_()
+        if layer.bias is not None:
+            layer.bias.zero_()
+    return layer
+
+
 @dataclass
 class State:
     """What a stream carries from one chunk to the next. Tensors are batch-second for the GRUs."""
@@ -155,7 +169,7 @@ class SampleRNN(nn.Module):
         self.mid = FrameTier(c.mid_frame, c.mid_frame, c.dim, c.rnn_layers)
         self.mlp = SampleMLP(c.mid_frame, c.dim, c.mlp_layers, c.embed_dim, c.levels)
         if c.conditioning == FRAME:
-            self.visual = wn_linear(c.feature_dim, c.dim)
+            self.visual = silent_at_start(wn_linear(c.feature_dim, c.dim))
         if c.uses_encoder:
             self.encoder = VideoEncoder(c.feature_dim, c.encoder_dim)
             self.encoder_to_h0 = wn_linear(c.encoder_dim, c.rnn_layers * c.dim)
@@ -164,7 +178,7 @@ class SampleRNN(nn.Module):
                 FlowEncoderConfig(c.flow_stack, c.flow_size, c.flow_channels, c.flow_feature_dim)
             )
             self.flow_encoder.requires_grad_(False)
-            self.visual = wn_linear(c.encoder_dim + c.flow_feature_dim, c.dim)
+            self.visual = silent_at_start(wn_linear(c.encoder_dim + c.flow_feature_dim, c.dim))
 
     def train(self, mode: bool = True) -> SampleRNN:
         super().train(mode)

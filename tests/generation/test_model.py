@@ -67,10 +67,31 @@ def test_chunked_forward_with_carried_state_equals_full_forward(conditioning: st
     assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-5)
 
 
+def trained_gain(model: SampleRNN) -> SampleRNN:
+    """The per-frame visual projection as training leaves it: open (it starts silent)."""
+    if hasattr(model, "visual"):
+        with torch.no_grad():
+            model.visual.parametrizations.weight.original0.fill_(1.0)
+    return model
+
+
+@pytest.mark.parametrize("conditioning", [FRAME, FLOW])
+def test_per_frame_vision_starts_silent_and_the_gain_learns(conditioning: str) -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(conditioning))
+    x, other = inputs(2, seed=0), inputs(2, seed=1)
+    seen = dict(x, features=other["features"], flow=other["flow"])
+    with torch.no_grad():
+        assert torch.equal(run(model, x)[0], run(model, seen)[0])  # the per-frame path adds zero
+    logits, _ = run(model, x)
+    logits.logsumexp(-1).mean().backward()
+    assert model.visual.parametrizations.weight.original0.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize("conditioning", [FRAME, SEQ2SEQ, FLOW])
 def test_the_video_changes_the_output_distribution(conditioning: str) -> None:
     torch.manual_seed(0)
-    model = SampleRNN(config(conditioning)).eval()
+    model = trained_gain(SampleRNN(config(conditioning))).eval()
     x, other = inputs(2, seed=0), inputs(2, seed=1)
     seen = dict(x, features=other["features"], flow=other["flow"], clip_features=other["clip_features"])
     with torch.no_grad():
@@ -81,7 +102,7 @@ def test_the_video_changes_the_output_distribution(conditioning: str) -> None:
 
 def test_flow_model_sees_the_flow_itself() -> None:
     torch.manual_seed(0)
-    model = SampleRNN(config(FLOW)).eval()
+    model = trained_gain(SampleRNN(config(FLOW))).eval()
     x = inputs(2)
     moved = dict(x, flow=x["flow"] * 3)
     with torch.no_grad():

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from generation.ablation import vision_ablation
+from generation.bench.follows_video import previous_summary, summarise
 from generation.bench.machine import describe_machine
 from generation.bench.sample import measure_sampling
 from generation.bench.train import measure
@@ -217,6 +218,13 @@ def main(argv: list[str] | None = None) -> None:
     quality.add_argument("--batch-size", type=int, default=32)
     quality.add_argument("--val-every", type=int, default=250)
     quality.add_argument("--device", default=None)
+    follows = sub.add_parser(
+        "follows-video", help="summarise benchmarks/follows_video.sh's metrics into follows-video.json"
+    )
+    follows.add_argument("--category", required=True)
+    follows.add_argument("--metrics", type=Path, required=True, help="CSV of `python -m evaluation metrics`")
+    follows.add_argument("--runs", type=Path, required=True)
+    follows.add_argument("--steps", type=int, required=True)
     sampling = sub.add_parser("sample", help="generation real-time factor, fast and naive paths")
     sampling.add_argument("--presets", nargs="+", default=["paper", "small"])
     sampling.add_argument("--batches", nargs="+", type=int, default=[1, 16, 64, 256])
@@ -231,6 +239,9 @@ def main(argv: list[str] | None = None) -> None:
         result = bench_quality(
             args.data, args.runs, args.preset, args.steps, args.batch_size, args.val_every, args.device
         )
+    elif args.name == "follows-video":
+        previous = previous_summary(RESULTS_DIR / "follows-video.json")
+        result = summarise(args.category, args.metrics, args.runs, args.steps, previous)
     elif args.name == "synth":
         result = bench_synth(args.clips, args.jobs)
     elif args.name == "prepare":

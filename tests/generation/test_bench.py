@@ -49,3 +49,25 @@ def test_sampling_benchmark_measures_both_paths() -> None:
         )
         assert result["path"] == ("naive" if naive else "fast")
         assert result["rtf"] > 0
+
+
+def test_follows_video_summary_joins_metrics_nll_and_runs(tmp_path) -> None:
+    from generation.bench.follows_video import summarise
+
+    metrics = tmp_path / "metrics-drum.csv"
+    metrics.write_text(
+        "system,category,clips,onset_acc,onset_ap,onset_f1,av_align,log_mel_distance\n"
+        "real,drum,9,1.0,1.0,1.0,0.367,0.0\nflow,drum,9,0.5,0.6,0.75,0.3,0.5\n"
+        "flow,all,9,0.5,0.6,0.75,0.3,0.5\nflow,fireworks,9,0.1,0.1,0.1,0.1,0.1\n"
+    )
+    (tmp_path / "metrics-drum-nll.csv").write_text(
+        "category,model,nll_bits_per_sample,nll_shuffled_video,vision_gain_bits,clips,checkpoint_step\n"
+        "drum,flow,1.8,1.9,0.1,9,1500\n"
+    )
+    first = summarise("drum", metrics, tmp_path / "runs", 1500)
+    summary = summarise("fireworks", metrics, tmp_path / "runs", 1500, first)
+    drum = summary["categories"]["drum"]["systems"]
+    assert drum["real"]["onset_f1"] == 1.0 and drum["flow"]["onset_f1"] == 0.75
+    assert drum["flow"]["vision_gain_bits"] == 0.1 and drum["flow"]["checkpoint_step"] == 1500
+    assert summary["categories"]["fireworks"]["systems"]["flow"]["onset_f1"] == 0.1
+    assert summary["categories"]["drum"]["flow_encoder_val_onset_correlation"] is None

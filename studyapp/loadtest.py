@@ -1,6 +1,7 @@
 """`python -m studyapp.loadtest`: N participants through the whole HTTP journey — entry, consent, every
 trial (fetch, answer), questionnaire, completion — against a server on this machine, with no think
-time (or `--think-seconds` on each trial, the pace of people who watch each clip); optionally the server's process group is killed (kill -9) mid-run and restarted. Reports
+time (or `--think-seconds` on each trial, the pace of people who watch each clip); optionally the
+server's process group is killed (kill -9) mid-run and restarted. Reports
 answers/s, p50/p95/p99 latency per endpoint and HTTP status counts, and, from the database afterwards,
 acknowledged answers that are missing or duplicated. Results go to benchmarks/platform.json.
 

@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from generation.atomic import atomic_path, write_text_atomic
-from generation.checkpoint import FLOW_ENCODER, load_checkpoint, load_flow_encoder_weights, save_checkpoint
+from generation.checkpoint import (
+    FLOW_ENCODER,
+    FORMATS,
+    load_checkpoint,
+    load_flow_encoder_weights,
+    save_checkpoint,
+)
 from generation.listing import LISTING, ListedClip, ListingError, SampleListing
 
 
@@ -61,7 +67,7 @@ def test_checkpoint_kinds_and_versions_are_checked(tmp_path) -> None:
     ):
         load_checkpoint(path)
     torch.save({"kind": FLOW_ENCODER, "format": 99}, path)
-    with pytest.raises(ValueError, match="format 99, this version reads 1"):
+    with pytest.raises(ValueError, match=f"format 99, this version reads {FORMATS[FLOW_ENCODER]}"):
         load_flow_encoder_weights(path)
     external = tmp_path / "external.pt"
     torch.save({"config": {"stack": 3}, "state_dict": {}}, external)  # trained elsewhere: the export layout

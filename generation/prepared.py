@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -46,14 +47,14 @@ class Shard:
     features: torch.Tensor  # (num_frames, feature_dim) float16
     flow: torch.Tensor  # (num_frames, 2, F, F) float16, as stored: flow[i] = frame i-1 -> i
 
-    @property
+    @cached_property
     def window_features(self) -> torch.Tensor:
         """(num_frames, feature_dim): the frame the models see for each audio window — the one that ends
         it (frame i + 1 for window i), which shows what happened while the window sounded (a drum head
         flashing after its strike); the last window keeps the last frame."""
         return torch.cat([self.features[1:], self.features[-1:]])
 
-    @property
+    @cached_property
     def window_flow(self) -> torch.Tensor:
         """(num_frames, 2, F, F): the motion the models see for each audio window.
 

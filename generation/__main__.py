@@ -161,7 +161,7 @@ def _add_train_flow(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="writes RUNS/flow_encoder.pt")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--category", default=None, help="train on one category's clips (default: all)")
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.set_defaults(run=_run_train_flow)
 

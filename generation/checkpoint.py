@@ -72,7 +72,7 @@ def load_flow_encoder_weights(path: Path | str) -> dict:
 def model_from_checkpoint(path: Path | str, device: str | torch.device = "cpu") -> tuple[SampleRNN, dict]:
     """The model rebuilt from the checkpoint's own config, with its weights, in eval mode."""
     payload = load_checkpoint(path, map_location=device)
-    model = SampleRNN(ModelConfig(**payload["model_config"])).to(device)
+    model = SampleRNN(ModelConfig.from_dict(payload["model_config"])).to(device)
     model.load_state_dict(_weights(payload))
     return model.eval(), payload
 

@@ -121,6 +121,9 @@ class ModelConfig:
     flow_stack: int = 5  # consecutive flow fields seen by the temporal ConvNet
     flow_channels: int = 32
     flow_feature_dim: int = 128
+    # Flow-based only: the flow encoder's predicted onset strength of each window enters the coarsest
+    # tier through its own projection (the audio's own strength for part of training, train.py).
+    onset_conditioning: bool = True
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:
@@ -162,8 +165,17 @@ class ModelConfig:
     def uses_flow(self) -> bool:
         return self.conditioning == FLOW
 
+    @property
+    def uses_onsets(self) -> bool:
+        return self.conditioning == FLOW and self.onset_conditioning
+
     def replace(self, **changes: object) -> ModelConfig:
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelConfig:
+        """A config as a checkpoint stores it; those written before onset conditioning existed lack it."""
+        return cls(**{"onset_conditioning": False} | values)
 
 
 PRESETS: dict[str, ModelConfig] = {

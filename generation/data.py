@@ -28,6 +28,7 @@ class Batch:
     mask: torch.Tensor  # (B, C) bool: real audio (False past a clip's end or over its padding)
     features: torch.Tensor  # (B, K, feature_dim) float32: the frame ending window k (Shard.window_features)
     flow: torch.Tensor  # (B, K, 2, F, F) float32: the motion over each frame's window (Shard.window_flow)
+    onsets: torch.Tensor  # (B, K) float32: each window's own onset strength (Shard.window_onsets)
     reset: torch.Tensor  # (B,) bool: this chunk starts a clip; the model starts from its initial state
     clip_features: torch.Tensor | None  # (B, T_max, feature_dim) whole-clip features when any reset
     clip_frames: torch.Tensor | None  # (B,) frames of each clip in clip_features
@@ -156,6 +157,7 @@ def assemble_batch(
     mask = torch.zeros(b, c, dtype=torch.bool)
     features = torch.zeros(b, k, config.feature_dim)
     flow = torch.zeros(b, k, 2, config.flow_size, config.flow_size)
+    onsets = torch.zeros(b, k)
     for slot, (shard, video, chunk) in enumerate(zip(shards, visuals, chunks, strict=True)):
         start = chunk * c
         piece = shard.audio[max(0, start - lookback) : start + c]
@@ -167,6 +169,8 @@ def assemble_batch(
         got = video.features[frames].shape[0]
         features[slot, :got] = video.window_features[frames].float()
         flow[slot, :got] = video.window_flow[frames].float()
+        sounded = shard.window_onsets[frames]  # the sound's own, never the swapped-in video's
+        onsets[slot, : sounded.shape[0]] = sounded
     clip_features = clip_frames = None
     if reset.any():
         longest = max(v.features.shape[0] for v in visuals)
@@ -179,6 +183,7 @@ def assemble_batch(
         mask,
         features,
         flow,
+        onsets,
         reset,
         clip_features,
         clip_frames,

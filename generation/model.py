@@ -10,7 +10,13 @@ where vision enters:
 - sequence-to-sequence: a GRU encoder reads the clip's fc6 features; its final state, projected,
   replaces the coarsest tier's learned initial state;
 - flow-based: sequence-to-sequence, plus, per frame, the encoder's hidden state concatenated with a
-  frozen temporal ConvNet's flow feature, projected and added like frame-to-frame.
+  frozen temporal ConvNet's flow feature, projected and added like frame-to-frame; and that ConvNet's
+  prediction of the window's onset strength (how sharply the sound rises, the task it was pre-trained
+  on), through a projection of its own. Per-sample likelihood gives that timing cue almost no
+  gradient — a strike's first samples are a handful in 60 000 — so training shows the model the audio's
+  own onset strength in place of the prediction for a share of its streams (as FastSpeech 2 trains on
+  ground-truth energy and pitch and is driven by predicted ones): it learns to strike when told to.
+  Sampling and every likelihood it is scored by use the prediction from the video alone.
 
 Input codes have `top_frame - 1` samples of context before the C predicted ones; a chunk of C
 samples spans C / video_frame_samples video frames, whose features and flow come with it.
@@ -175,10 +181,13 @@ class SampleRNN(nn.Module):
             self.encoder_to_h0 = wn_linear(c.encoder_dim, c.rnn_layers * c.dim)
         if c.conditioning == FLOW:
             self.flow_encoder = FlowEncoder(
-                FlowEncoderConfig(c.flow_stack, c.flow_size, c.flow_channels, c.flow_feature_dim)
+                FlowEncoderConfig(c.flow_stack, c.flow_size, c.flow_channels, c.flow_feature_dim),
+                onset_head=c.onset_conditioning,
             )
             self.flow_encoder.requires_grad_(False)
             self.visual = silent_at_start(wn_linear(c.encoder_dim + c.flow_feature_dim, c.dim))
+        if c.uses_onsets:
+            self.onset_input = wn_linear(1, c.dim)
 
     def train(self, mode: bool = True) -> SampleRNN:
         super().train(mode)
@@ -187,12 +196,21 @@ class SampleRNN(nn.Module):
         return self
 
     def load_flow_encoder(self, exported: dict) -> None:
-        """Weights from `FlowEncoder.export()` (pre-trained here or elsewhere), checked against the config."""
+        """Weights from `FlowEncoder.export()` (pre-trained here or elsewhere), checked against the config;
+        with onset conditioning, also its onset head (exported["onset_head"], `generation.train_flow`)."""
         expected = self.flow_encoder.config
         given = FlowEncoderConfig(**exported["config"])
         if given != expected:
             raise ValueError(f"flow encoder weights are for {given}, this model needs {expected}")
-        self.flow_encoder.load_state_dict(trunk_weights(exported["state_dict"]))
+        weights = trunk_weights(exported["state_dict"])
+        if self.config.uses_onsets:
+            if "onset_head" not in exported:
+                raise ValueError(
+                    "these flow encoder weights have no onset head: fit one with "
+                    "generation.train_flow.fit_onset_head (training does it for --flow-encoder weights)"
+                )
+            weights |= exported["onset_head"]
+        self.flow_encoder.load_state_dict(weights)
 
     def initial_state(
         self,
@@ -220,9 +238,17 @@ class SampleRNN(nn.Module):
         return State(top, mid, encoder, flow_history)
 
     def visual_conditioning(
-        self, features: torch.Tensor | None, flow: torch.Tensor | None, state: State
+        self,
+        features: torch.Tensor | None,
+        flow: torch.Tensor | None,
+        state: State,
+        onsets: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor | None, State]:
-        """(B, K, dim) per video frame, for the coarsest tier; and the state with the encoder advanced."""
+        """(B, K, dim) per video frame, for the coarsest tier; and the state with the encoder advanced.
+
+        onsets (B, K): the audio's own onset strength, told to the model in place of the flow
+        encoder's prediction where it is not NaN (training only; see the module docstring).
+        """
         c = self.config
         if c.conditioning == FRAME:
             return self.visual(features), state
@@ -230,8 +256,14 @@ class SampleRNN(nn.Module):
             encoded, encoder = self.encoder(features, state.encoder)  # (B, K, encoder_dim)
             with torch.no_grad():
                 flow_features, history = self.flow_encoder.per_frame(state.flow_history, flow)
-            joined = torch.cat([encoded, flow_features], dim=-1)
-            return self.visual(joined), State(state.top, state.mid, encoder, history)
+            joined = self.visual(torch.cat([encoded, flow_features], dim=-1))
+            if c.uses_onsets:
+                with torch.no_grad():
+                    strength = self.flow_encoder.onset(flow_features).squeeze(-1)  # (B, K)
+                if onsets is not None:
+                    strength = torch.where(onsets.isnan(), strength, onsets)
+                joined = joined + self.onset_input(strength.unsqueeze(-1))
+            return joined, State(state.top, state.mid, encoder, history)
         return None, state
 
     def forward(
@@ -243,13 +275,16 @@ class SampleRNN(nn.Module):
         reset: torch.Tensor | None = None,
         clip_features: torch.Tensor | None = None,
         clip_frames: torch.Tensor | None = None,
+        onsets: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, State]:
         """One truncated-BPTT chunk.
 
         codes: (B, top_frame - 1 + C) int64, the C predicted samples preceded by their context;
         features: (B, K, F) and flow: (B, K, 2, S, S) for the chunk's K = C / video_frame_samples frames;
         reset: (B,) streams starting a clip here, which begin from the initial state (computed from
-        clip_features (B, T_max, F) and clip_frames (B,) for the encoder models); state None = all reset.
+        clip_features (B, T_max, F) and clip_frames (B,) for the encoder models); state None = all reset;
+        onsets (B, K): the audio's own onset strength per frame, NaN where the prediction is to be used
+        (training's teacher forcing of the flow-based model; None = the prediction everywhere).
         Returns logits (B, C, levels) predicting codes[:, top_frame:] and the state after the chunk.
         Resetting inside forward keeps every parameter in the graph that DistributedDataParallel sees.
         """
@@ -265,7 +300,7 @@ class SampleRNN(nn.Module):
             )
         x = self._frame_input(codes)
 
-        conditioning, state = self.visual_conditioning(features, flow, state)
+        conditioning, state = self.visual_conditioning(features, flow, state, onsets)
         if conditioning is not None:
             frames = chunk // c.video_frame_samples
             if chunk % c.video_frame_samples or conditioning.shape[1] != frames:

@@ -18,6 +18,7 @@ import torch
 
 from generation.atomic import atomic_path, write_text_atomic
 from generation.config import PrepareConfig
+from generation.onset_strength import onset_strength
 
 FORMAT = 1  # manifest and shards together; bump when either changes
 MANIFEST = "manifest.json"
@@ -70,6 +71,13 @@ class Shard:
         return torch.cat(
             [ahead, self.flow.new_zeros(self.flow.shape[0] - ahead.shape[0], *self.flow.shape[1:])]
         )
+
+    @cached_property
+    def window_onsets(self) -> torch.Tensor:
+        """(num_frames,): the onset strength of each audio window's own sound
+        (`generation.onset_strength`), which the flow-based model is told for part of its training."""
+        frames = self.record.num_frames
+        return onset_strength(self.audio, self.record.num_samples // max(frames, 1), frames)
 
 
 def shard_path(out: Path, category: str, clip_id: str) -> Path:

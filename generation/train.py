@@ -49,6 +49,19 @@ class TrainConfig:
     log_every: int = option(25, "steps between training-loss log lines")
     seed: int = option(0, "seed of the initialisation and the clip order")
     compile: bool = option(False, "torch.compile the model")
+    onset_teacher: float = option(
+        0.5,
+        "flow-based model: share of streams per step told the audio's own onset strength instead of the "
+        "one predicted from the video (0 = always the prediction)",
+    )
+
+    flow_encoder_steps: int = option(
+        2000, "flow-based model: steps of the flow encoder's pre-training when the runs folder has none"
+    )
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.onset_teacher <= 1.0:
+            raise ValueError(f"onset_teacher must be in [0, 1], got {self.onset_teacher}")
 
 
 @dataclass
@@ -282,7 +295,13 @@ def _setup(
             dist.barrier()  # rank 0 pre-trains the flow encoder if there is none yet; the others wait
         model.load_flow_encoder(
             load_or_pretrain_flow_encoder(
-                data, runs, model_config, given=flow_encoder, device=device, progress=progress and rank == 0
+                data,
+                runs,
+                model_config,
+                steps=config.flow_encoder_steps,
+                given=flow_encoder,
+                device=device,
+                progress=progress and rank == 0,
             )
         )
         if rank == 0 and world > 1:
@@ -358,8 +377,12 @@ def _step(run: _Run, trained: torch.nn.Module, batch: Batch) -> tuple[float, int
     """One optimiser step on one truncated-BPTT chunk; the summed bits and the samples they cover."""
     codes = batch.audio.to(run.device, non_blocking=True)
     mask = batch.mask.to(run.device)
+    inputs = step_inputs(batch, run.device)
+    if run.model_config.uses_onsets:
+        told = torch.rand(batch.onsets.shape[0]) < run.config.onset_teacher
+        inputs["onsets"] = torch.where(told[:, None], batch.onsets, torch.nan).to(run.device)
     with _autocast(run.device):
-        logits, state = trained(codes[:, :-1], run.state, **step_inputs(batch, run.device))
+        logits, state = trained(codes[:, :-1], run.state, **inputs)
     bits, count = bits_per_sample(logits, codes[:, run.model_config.top_frame :], mask)
     loss = bits / max(count, 1)
     run.optimizer.zero_grad(set_to_none=True)

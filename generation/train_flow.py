@@ -24,32 +24,13 @@ from generation.checkpoint import (
     save_checkpoint,
 )
 from generation.config import ModelConfig
-from generation.flow_encoder import FlowEncoder, FlowEncoderConfig
+from generation.flow_encoder import FlowEncoder, FlowEncoderConfig, trunk_weights
+from generation.onset_strength import onset_strength
 from generation.prepared import ClipRecord, PreparedData
 
 logger = logging.getLogger(__name__)
 
 FLOW_ENCODER_FILE = "flow_encoder.pt"
-HOPS_PER_WINDOW = 8  # loudness is measured this many times per video frame's window (8 ms at the demo's rate)
-RISE_SCALE_DB = 10.0  # a rise of 10 dB between hops is onset strength 1
-MAX_STRENGTH = 4.0
-
-
-def onset_strength(audio: torch.Tensor, samples_per_frame: int, num_frames: int) -> torch.Tensor:
-    """(num_frames,): for each video frame's audio window, the steepest rise of the sound's loudness.
-
-    Loudness is the log energy of hops of samples_per_frame / HOPS_PER_WINDOW samples; a window's
-    strength is its largest hop-to-hop rise in units of RISE_SCALE_DB, clipped to [0, MAX_STRENGTH]:
-    a strike rises by tens of dB within a hop, steady noise or a fading ring hardly at all.
-    """
-    hop = samples_per_frame // HOPS_PER_WINDOW
-    samples = torch.zeros(num_frames * samples_per_frame)
-    given = audio[: samples.numel()].float()
-    samples[: given.numel()] = given
-    energy = samples.view(-1, hop).pow(2).mean(dim=1)
-    level = 10.0 * torch.log10(energy + 1e-8)  # dB; -80 dB floor for digital silence
-    rise = torch.cat([level.new_zeros(1), level.diff()]).clamp(min=0) / RISE_SCALE_DB
-    return rise.view(num_frames, HOPS_PER_WINDOW).amax(dim=1).clamp(max=MAX_STRENGTH)
 
 
 def _stacks(flows: list[torch.Tensor], picks: list[tuple[int, int]], stack: int) -> torch.Tensor:
@@ -75,7 +56,7 @@ def pretrain_flow_encoder(
     config: FlowEncoderConfig,
     *,
     category: str | None = None,
-    steps: int = 600,
+    steps: int = 2000,
     batch_size: int = 64,
     lr: float = 1e-3,
     seed: int = 0,
@@ -140,6 +121,27 @@ def predict_onsets(encoder: FlowEncoder, window_flow: torch.Tensor, device: str 
 
 
 @torch.no_grad()
+def fit_onset_head(exported: dict, data: PreparedData, *, category: str | None = None) -> dict:
+    """An onset head for flow encoder weights trained elsewhere (which bring none): the least-squares
+    linear map from the frozen trunk's feature of every training window to its onset strength."""
+    encoder = FlowEncoder(FlowEncoderConfig(**exported["config"]))
+    encoder.load_state_dict(trunk_weights(exported["state_dict"]))
+    encoder.eval()
+    features, targets = [], []
+    for record in data.clips(split="train", category=category):
+        flow, strength = _clip_targets(data, record)
+        stacks = _stacks([flow], [(0, f) for f in range(flow.shape[0])], encoder.config.stack)
+        features.append(encoder(stacks))
+        targets.append(strength)
+    if not features:
+        raise ValueError(f"no training clips in {data.root} to fit the flow encoder's onset head on")
+    x = torch.cat(features)
+    x = torch.cat([x, x.new_ones(x.shape[0], 1)], dim=1)  # the bias as a constant input
+    solution = torch.linalg.lstsq(x, torch.cat(targets)[:, None]).solution[:, 0]
+    return {"onset.weight": solution[None, :-1].clone(), "onset.bias": solution[-1:].clone()}
+
+
+@torch.no_grad()
 def onset_correlation(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
     """Pearson r over every window of ``records`` between predicted and actual onset strength."""
     was_training = encoder.training
@@ -160,6 +162,7 @@ def load_or_pretrain_flow_encoder(
     model_config: ModelConfig,
     *,
     category: str | None = None,
+    steps: int = 2000,
     given: Path | None = None,
     device: str = "cpu",
     progress: bool = True,
@@ -168,7 +171,11 @@ def load_or_pretrain_flow_encoder(
     ``category``'s training clips, or all) and again when it was written by the older category-classifier
     pre-training (format 1)."""
     if given is not None:
-        return load_flow_encoder_weights(given)
+        exported = load_flow_encoder_weights(given)
+        if model_config.uses_onsets and "onset_head" not in exported:
+            logger.info("%s has no onset head: fitting one on the training clips", given)
+            exported["onset_head"] = fit_onset_head(exported, data, category=category)
+        return exported
     path = runs / FLOW_ENCODER_FILE
     if path.exists():
         found = torch.load(path, map_location="cpu", weights_only=True).get("format")
@@ -184,6 +191,8 @@ def load_or_pretrain_flow_encoder(
         model_config.flow_channels,
         model_config.flow_feature_dim,
     )
-    payload = pretrain_flow_encoder(data, config, category=category, device=device, progress=progress)
+    payload = pretrain_flow_encoder(
+        data, config, category=category, steps=steps, device=device, progress=progress
+    )
     save_checkpoint(path, payload, kind=FLOW_ENCODER)
     return load_checkpoint(path, kind=FLOW_ENCODER)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from generation.data import TBPTTBatches
+from generation.data import TBPTTBatches, assemble_batch
 from generation.prepared import PreparedData
 from generation.quantize import quantize
 
@@ -42,6 +42,8 @@ def test_shapes_and_alignment(prepared: Path) -> None:
         assert torch.equal(second.features[slot], shard.features[9:17].float())
         # Window k's motion is frame k -> k+1 and the next one: the stored flow two frames on.
         assert torch.equal(second.flow[slot], shard.flow[10:18].float())
+        # The flow model's teacher: the onset strength of each window's own sound.
+        assert torch.equal(second.onsets[slot], shard.window_onsets[8:16])
 
 
 def test_each_window_sees_the_video_while_it_sounds(prepared: Path) -> None:
@@ -124,3 +126,21 @@ def test_shard_shapes_are_checked_against_the_config(prepared: Path, tmp_path: P
     torch.save(shard, copy / record.shard)
     with pytest.raises(ValueError, match=r"features has shape \(31, 100\)"):
         data.load(record)
+
+
+def test_under_another_clips_video_the_onset_strength_is_still_the_sounds_own(prepared: Path) -> None:
+    data = PreparedData(prepared)
+    sound, video = (data.load(r) for r in data.clips(split="train")[:2])
+    batch = assemble_batch(
+        data.config,
+        [sound],
+        [0],
+        torch.ones(1, dtype=torch.bool),
+        chunk_frames=4,
+        lookback=64,
+        levels=256,
+        scheme="linear",
+        visuals=[video],
+    )
+    assert torch.equal(batch.onsets[0], sound.window_onsets[:4])
+    assert torch.equal(batch.features[0], video.window_features[:4].float())

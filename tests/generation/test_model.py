@@ -31,7 +31,16 @@ def inputs(frames: int, seed: int = 0) -> dict:
 
 
 def run(model: SampleRNN, x: dict, state=None) -> tuple[torch.Tensor, object]:
-    return model(x["codes"], state, x["features"], x["flow"], None, x["clip_features"], x["clip_frames"])
+    return model(
+        x["codes"],
+        state,
+        x["features"],
+        x["flow"],
+        None,
+        x["clip_features"],
+        x["clip_frames"],
+        x.get("onsets"),
+    )
 
 
 @pytest.mark.parametrize("conditioning", CONDITIONINGS)
@@ -79,7 +88,8 @@ def trained_gain(model: SampleRNN) -> SampleRNN:
 def test_per_frame_vision_starts_silent_and_the_gain_learns(conditioning: str) -> None:
     torch.manual_seed(0)
     model = SampleRNN(config(conditioning))
-    x, other = inputs(2, seed=0), inputs(2, seed=1)
+    # The flow model's onset strength has a path of its own, which is not silent: hold it fixed.
+    x, other = inputs(2, seed=0) | {"onsets": torch.ones(B, 2)}, inputs(2, seed=1)
     seen = dict(x, features=other["features"], flow=other["flow"])
     with torch.no_grad():
         assert torch.equal(run(model, x)[0], run(model, seen)[0])  # the per-frame path adds zero
@@ -144,3 +154,32 @@ def test_misaligned_features_are_an_error() -> None:
     x = inputs(2)
     with pytest.raises(ValueError, match="needs 2 whole video frames of features, got 1"):
         model(x["codes"], None, x["features"][:, :1])
+
+
+def test_flow_model_follows_the_predicted_onset_strength_or_the_one_it_is_told() -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(FLOW)).eval()
+    x = inputs(2)
+    with torch.no_grad():
+        predicted = model.flow_encoder.onset(
+            model.flow_encoder.per_frame(
+                model.initial_state(B, x["clip_features"], x["clip_frames"]).flow_history, x["flow"]
+            )[0]
+        ).squeeze(-1)
+        plain = run(model, x)[0]
+        # NaN = "use the prediction"; a told value replaces it for that frame only.
+        assert torch.equal(run(model, x | {"onsets": torch.full((B, 2), torch.nan)})[0], plain)
+        assert torch.allclose(run(model, x | {"onsets": predicted})[0], plain, atol=1e-6)
+        told = predicted.clone()
+        told[0, 1] += 3.0  # a strike in stream 0's second frame
+        out = run(model, x | {"onsets": told})[0]
+    assert torch.equal(out[1:], plain[1:])
+    assert torch.equal(out[0, :SPF], plain[0, :SPF])  # causal: the first frame cannot know
+    assert not torch.allclose(out[0, SPF:], plain[0, SPF:])
+
+
+def test_configs_written_before_onset_conditioning_rebuild_the_model_they_came_from() -> None:
+    old = {k: v for k, v in vars(config(FLOW)).items() if k != "onset_conditioning"}
+    model = SampleRNN(ModelConfig.from_dict(old))
+    assert not hasattr(model, "onset_input") and model.flow_encoder.onset is None
+    assert ModelConfig.from_dict(vars(config(FLOW))).onset_conditioning

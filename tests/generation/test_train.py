@@ -29,7 +29,7 @@ def tiny(data: PreparedData, conditioning: str):
 def flow_encoder(prepared: Path, tmp_path_factory) -> Path:
     runs = tmp_path_factory.mktemp("flow_runs")
     data = PreparedData(prepared)
-    checkpoint = load_or_pretrain_flow_encoder(data, runs, tiny(data, FLOW), progress=False)
+    checkpoint = load_or_pretrain_flow_encoder(data, runs, tiny(data, FLOW), steps=600, progress=False)
     assert -1.0 <= checkpoint["val_onset_correlation"] <= 1.0
     assert checkpoint["categories"] == data.categories
     return runs / FLOW_ENCODER_FILE

@@ -187,7 +187,7 @@ class SampleRNN(nn.Module):
             self.flow_encoder.requires_grad_(False)
             self.visual = silent_at_start(wn_linear(c.encoder_dim + c.flow_feature_dim, c.dim))
         if c.uses_onsets:
-            self.onset_input = wn_linear(1, c.dim)
+            self.onset_input = silent_at_start(wn_linear(1, c.dim))
 
     def train(self, mode: bool = True) -> SampleRNN:
         super().train(mode)

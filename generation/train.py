@@ -55,11 +55,18 @@ class TrainConfig:
         "one predicted from the video (0 = always the prediction)",
     )
 
+    onset_weight: float = option(
+        4.0,
+        "flow-based model: in the streams told the audio's own onset strength, a window of strength s "
+        "weighs 1 + this x s in the loss (0 = unweighted)",
+    )
     flow_encoder_steps: int = option(
         2000, "flow-based model: steps of the flow encoder's pre-training when the runs folder has none"
     )
 
     def __post_init__(self) -> None:
+        if self.onset_weight < 0:
+            raise ValueError(f"onset_weight must be >= 0, got {self.onset_weight}")
         if not 0.0 <= self.onset_teacher <= 1.0:
             raise ValueError(f"onset_teacher must be in [0, 1], got {self.onset_teacher}")
 
@@ -73,12 +80,31 @@ class TrainResult:
     wall_seconds: float
 
 
+def sample_bits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(B, C) NLL of each sample in bits."""
+    return functional.cross_entropy(logits.float().transpose(1, 2), targets, reduction="none") / LN2
+
+
 def bits_per_sample(
     logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
 ) -> tuple[torch.Tensor, int]:
     """Summed NLL in bits over the masked samples, and how many there were."""
-    nll = functional.cross_entropy(logits.float().transpose(1, 2), targets, reduction="none")  # (B, C)
-    return (nll * mask).sum() / LN2, int(mask.sum())
+    return (sample_bits(logits, targets) * mask).sum(), int(mask.sum())
+
+
+def told_onsets(
+    onsets: torch.Tensor, told: torch.Tensor, onset_weight: float, samples_per_frame: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The flow-based model's teacher forcing: from each window's own onset strength (B, K) and the
+    streams to tell it (B,), the model's onset input (NaN = use the prediction) and each sample's loss
+    weight (B, K * samples_per_frame): 1 + onset_weight * s in the windows of told streams, else 1.
+
+    The weight is a function of what the model was told, not of the sound it predicts, so what training
+    converges to is unchanged; it gives the few windows with an event a say in the gradient.
+    """
+    given = torch.where(told[:, None], onsets, torch.nan)
+    per_window = 1.0 + onset_weight * torch.where(told[:, None], onsets, 0.0)
+    return given, per_window.repeat_interleave(samples_per_frame, dim=1)
 
 
 def step_inputs(batch: Batch, device: torch.device) -> dict:
@@ -378,13 +404,19 @@ def _step(run: _Run, trained: torch.nn.Module, batch: Batch) -> tuple[float, int
     codes = batch.audio.to(run.device, non_blocking=True)
     mask = batch.mask.to(run.device)
     inputs = step_inputs(batch, run.device)
+    weight = mask.float()
     if run.model_config.uses_onsets:
         told = torch.rand(batch.onsets.shape[0]) < run.config.onset_teacher
-        inputs["onsets"] = torch.where(told[:, None], batch.onsets, torch.nan).to(run.device)
+        onsets, per_sample = told_onsets(
+            batch.onsets, told, run.config.onset_weight, run.model_config.video_frame_samples
+        )
+        inputs["onsets"] = onsets.to(run.device)
+        weight = weight * per_sample.to(run.device)
     with _autocast(run.device):
         logits, state = trained(codes[:, :-1], run.state, **inputs)
-    bits, count = bits_per_sample(logits, codes[:, run.model_config.top_frame :], mask)
-    loss = bits / max(count, 1)
+    nll = sample_bits(logits, codes[:, run.model_config.top_frame :])
+    bits, count = (nll * mask).sum(), int(mask.sum())
+    loss = (nll * weight).sum() / weight.sum().clamp_min(1.0)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.config.grad_clip)

@@ -13,7 +13,16 @@ from generation.bench.machine import describe_machine
 from generation.checkpoint import FLOW_ENCODER, load_checkpoint
 from generation.train_flow import FLOW_ENCODER_FILE
 
-METRIC_COLUMNS = ("clips", "onset_f1", "onset_ap", "onset_acc", "av_align", "log_mel_distance")
+METRIC_COLUMNS = (
+    "clips",
+    "onset_f1",
+    "onset_precision",
+    "onset_recall",
+    "onset_ap",
+    "onset_acc",
+    "av_align",
+    "log_mel_distance",
+)
 NLL_COLUMNS = ("nll_bits_per_sample", "nll_shuffled_video", "vision_gain_bits", "checkpoint_step")
 
 

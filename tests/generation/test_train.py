@@ -15,7 +15,7 @@ from generation.__main__ import main as generation_main
 from generation.checkpoint import load_checkpoint, model_from_checkpoint
 from generation.config import FLOW, SEQ2SEQ, UNCONDITIONAL, preset
 from generation.prepared import PreparedData
-from generation.train import TrainConfig, evaluate_bits, model_config_for, train
+from generation.train import TrainConfig, evaluate_bits, model_config_for, told_onsets, train
 from generation.train_flow import FLOW_ENCODER_FILE, load_or_pretrain_flow_encoder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -182,3 +182,11 @@ def test_cli_names_an_unknown_category(prepared: Path, tmp_path: Path, capsys) -
         generation_main(["train", "--data", str(prepared), "--runs", str(tmp_path), "--category", "dog"]) == 2
     )
     assert "--category 'dog' is not in" in capsys.readouterr().err
+
+
+def test_told_onsets_replace_the_prediction_and_weigh_their_windows_only_in_told_streams() -> None:
+    onsets = torch.tensor([[0.0, 3.0], [2.0, 0.5]])
+    given, weight = told_onsets(onsets, torch.tensor([True, False]), onset_weight=4.0, samples_per_frame=3)
+    assert torch.equal(given[0], onsets[0]) and given[1].isnan().all()
+    assert torch.equal(weight[0], torch.tensor([1.0, 1.0, 1.0, 13.0, 13.0, 13.0]))
+    assert torch.equal(weight[1], torch.ones(6))

@@ -4,7 +4,7 @@
 # encoder, then the flow and frame models and the unconditional baseline, their soundtracks of the
 # held-out clips, every objective metric, the vision ablation and a spectrogram figure; the summary goes
 # to benchmarks/follows_video.json. Every step resumes (rerun the same command after an interruption).
-#   bash benchmarks/follows_video.sh [CATEGORY]      (STEPS=1500 MODELS="flow frame unconditional")
+#   bash benchmarks/follows_video.sh [CATEGORY]      (STEPS=1500 FLOW_STEPS=$STEPS MODELS="flow frame unconditional")
 # 2-core CPU: data about 35 min, each model about 22 min (two at a time), the rest a few minutes.
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ export PYTHONPATH=. PYTHONUNBUFFERED=1
 P=.venv/bin/python
 CATEGORY=${1:-drum}
 STEPS=${STEPS:-1500}
+FLOW_STEPS=${FLOW_STEPS:-$STEPS}
 MODELS=${MODELS:-flow frame unconditional}
 ROOT=data/big D=data/big/prepared R=data/big/runs S=data/big/samples
 mkdir -p $ROOT
@@ -19,8 +20,9 @@ mkdir -p $ROOT
 $P -m generation prepare --videos $ROOT/videos --out $D --frame-size 112 --val-ratio 0.08 --test-ratio 0.07
 [ -f $R/flow_encoder.pt ] || $P -m generation train-flow --data $D --runs $R
 for model in $MODELS; do  # two at a time, one thread each: a 2-core machine's best use
+  steps=$STEPS; [ $model = flow ] && steps=$FLOW_STEPS
   OMP_NUM_THREADS=1 $P -m generation train --data $D --runs $R --category $CATEGORY --model $model \
-    --steps $STEPS --batch-size 16 --val-every 500 > $ROOT/train-$CATEGORY-$model.log 2>&1 &
+    --steps $steps --batch-size 16 --val-every 500 > $ROOT/train-$CATEGORY-$model.log 2>&1 &
   while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 5; done
 done
 wait
@@ -37,6 +39,10 @@ with open(out, "w", newline="") as f:
 PY
 generated=()
 for model in $MODELS; do
+  # Soundtracks of an older checkpoint would be kept (sampling skips clips already done): drop them.
+  if [ -d $S/$model/$CATEGORY ] && [ $S/$model/$CATEGORY -ot $R/$CATEGORY/$model/best.pt ]; then
+    rm -rf "${S:?}/$model/$CATEGORY"
+  fi
   OMP_NUM_THREADS=1 $P -m generation sample --checkpoint $R/$CATEGORY/$model/best.pt --data $D --split test \
     --category $CATEGORY --out $S/$model > $ROOT/sample-$CATEGORY-$model.log 2>&1 &
   while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 5; done

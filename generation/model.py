@@ -187,7 +187,10 @@ class SampleRNN(nn.Module):
             self.flow_encoder.requires_grad_(False)
             self.visual = silent_at_start(wn_linear(c.encoder_dim + c.flow_feature_dim, c.dim))
         if c.uses_onsets:
-            self.onset_input = silent_at_start(wn_linear(1, c.dim))
+            # Open from the start, unlike the visual projections: one scalar cannot saturate the tier the
+            # way 4 096 features did, and started silent its gain had moved to 0.01 after 1 000 steps
+            # (0.49 open) — the model never learned to listen to it.
+            self.onset_input = wn_linear(1, c.dim)
 
     def train(self, mode: bool = True) -> SampleRNN:
         super().train(mode)

@@ -174,8 +174,10 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:
-        """A config as a checkpoint stores it; those written before onset conditioning existed lack it."""
-        return cls(**{"onset_conditioning": False} | values)
+        """A config as a checkpoint stores it. Those written before onset conditioning existed lack it:
+        a flow model of then had no onset path; for the other models it means nothing, and the default
+        keeps their configs equal to today's (so their runs resume)."""
+        return cls(**{"onset_conditioning": values.get("conditioning") != FLOW} | values)
 
 
 PRESETS: dict[str, ModelConfig] = {

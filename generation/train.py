@@ -366,7 +366,7 @@ def _resume(run: _Run) -> None:
     if not run.last_path.exists():
         return
     saved = load_checkpoint(run.last_path, map_location=run.device)
-    if saved["model_config"] != dataclasses.asdict(run.model_config):
+    if ModelConfig.from_dict(saved["model_config"]) != run.model_config:
         raise ValueError(
             f"{run.last_path} holds a model with another config; use another --runs folder "
             "or delete it to start over"

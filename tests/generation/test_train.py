@@ -103,6 +103,23 @@ def test_resume_refuses_another_model_config(prepared: Path, tmp_path: Path) -> 
         train(prepared, tmp_path, other, config, progress=False)
 
 
+def test_a_run_written_before_onset_conditioning_existed_resumes(prepared: Path, tmp_path: Path) -> None:
+    data = PreparedData(prepared)
+    train(
+        prepared,
+        tmp_path,
+        tiny(data, UNCONDITIONAL),
+        TrainConfig(category="drum", steps=1, batch_size=2, val_every=1),
+        progress=False,
+    )
+    last = tmp_path / "drum" / "unconditional" / "last.pt"
+    payload = torch.load(last, weights_only=True)
+    del payload["model_config"]["onset_conditioning"]
+    torch.save(payload, last)
+    more = TrainConfig(category="drum", steps=2, batch_size=2, val_every=1)
+    assert train(prepared, tmp_path, tiny(data, UNCONDITIONAL), more, progress=False).step == 2
+
+
 def test_distributed_data_parallel_with_two_gloo_processes(prepared: Path, tmp_path: Path) -> None:
     command = [
         sys.executable,

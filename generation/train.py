@@ -56,7 +56,7 @@ class TrainConfig:
     )
 
     onset_weight: float = option(
-        4.0,
+        0.0,
         "flow-based model: in the streams told the audio's own onset strength, a window of strength s "
         "weighs 1 + this x s in the loss (0 = unweighted)",
     )

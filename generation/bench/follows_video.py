@@ -55,7 +55,9 @@ def summarise(category: str, metrics: Path, runs: Path, steps: int, previous: di
     encoder = runs / FLOW_ENCODER_FILE
     result = dict(previous or {})
     result.setdefault("benchmark", "follows-video")
-    result["command"] = "bash benchmarks/follows_video.sh CATEGORY (STEPS=1500)"
+    result["command"] = (
+        "STEPS=1500 FLOW_STEPS=N bash benchmarks/follows_video.sh CATEGORY (each model's checkpoint_step)"
+    )
     result.setdefault("categories", {})[category] = {
         "steps": steps,
         "flow_encoder_val_onset_correlation": (

@@ -15,7 +15,7 @@ where vision enters:
   on), through a projection of its own. Per-sample likelihood gives that timing cue almost no
   gradient — a strike's first samples are a handful in 60 000 — so training shows the model the audio's
   own onset strength in place of the prediction for a share of its streams (as FastSpeech 2 trains on
-  ground-truth energy and pitch and is driven by predicted ones): it learns to strike when told to.
+  ground-truth energy and pitch and is driven by predicted ones): it learns what the cue means.
   Sampling and every likelihood it is scored by use the prediction from the video alone.
 
 Input codes have `top_frame - 1` samples of context before the C predicted ones; a chunk of C

@@ -54,6 +54,7 @@ class DemoConfig:
     train_preset: str = "small"
     train_steps: int = 400
     train_batch_size: int = 16
+    flow_encoder_steps: int = 2000  # its pre-training, before the flow models train
     models: tuple[str, ...] = MODELS
     sample_batch_size: int = 16
     practice_per_category: int = 1
@@ -145,6 +146,7 @@ def _checkpoints(config: DemoConfig) -> str:
             steps=config.train_steps,
             batch_size=config.train_batch_size,
             val_every=max(1, config.train_steps // 2),
+            flow_encoder_steps=config.flow_encoder_steps,
         )
         train(config.root / "prepared", config.root / "runs", model_config, steps, progress=config.progress)
         trained += 1

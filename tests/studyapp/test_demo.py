@@ -51,6 +51,7 @@ def test_demo_pipeline_at_a_tiny_size(tmp_path, capsys) -> None:
         train_preset="tiny",
         train_steps=2,
         train_batch_size=2,
+        flow_encoder_steps=20,
         progress=False,
     )
     first = run_demo(config)

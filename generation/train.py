@@ -54,7 +54,6 @@ class TrainConfig:
         "flow-based model: share of streams per step told the audio's own onset strength instead of the "
         "one predicted from the video (0 = always the prediction)",
     )
-
     onset_weight: float = option(
         0.0,
         "flow-based model: in the streams told the audio's own onset strength, a window of strength s "

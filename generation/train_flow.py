@@ -25,12 +25,16 @@ from generation.checkpoint import (
 )
 from generation.config import ModelConfig
 from generation.flow_encoder import FlowEncoder, FlowEncoderConfig, trunk_weights
-from generation.onset_strength import onset_strength
 from generation.prepared import ClipRecord, PreparedData
 
 logger = logging.getLogger(__name__)
 
 FLOW_ENCODER_FILE = "flow_encoder.pt"
+
+
+def _clip_stacks(window_flow: torch.Tensor, stack: int) -> torch.Tensor:
+    """(num_frames, stack, 2, S, S): the stack of flows ending at every window of one clip."""
+    return _stacks([window_flow], [(0, f) for f in range(window_flow.shape[0])], stack)
 
 
 def _stacks(flows: list[torch.Tensor], picks: list[tuple[int, int]], stack: int) -> torch.Tensor:
@@ -47,8 +51,7 @@ def _stacks(flows: list[torch.Tensor], picks: list[tuple[int, int]], stack: int)
 
 def _clip_targets(data: PreparedData, record: ClipRecord) -> tuple[torch.Tensor, torch.Tensor]:
     shard = data.load(record)
-    strength = onset_strength(shard.audio, data.config.samples_per_frame, record.num_frames)
-    return shard.window_flow, strength
+    return shard.window_flow, shard.window_onsets
 
 
 def pretrain_flow_encoder(
@@ -116,7 +119,7 @@ def onset_predictor(checkpoint: dict) -> FlowEncoder:
 @torch.no_grad()
 def predict_onsets(encoder: FlowEncoder, window_flow: torch.Tensor, device: str = "cpu") -> torch.Tensor:
     """(num_frames,) predicted onset strength of every window of one clip."""
-    stacks = _stacks([window_flow], [(0, f) for f in range(window_flow.shape[0])], encoder.config.stack)
+    stacks = _clip_stacks(window_flow, encoder.config.stack)
     return encoder.onset_strength(stacks.to(device)).cpu()
 
 
@@ -130,8 +133,7 @@ def fit_onset_head(exported: dict, data: PreparedData, *, category: str | None =
     features, targets = [], []
     for record in data.clips(split="train", category=category):
         flow, strength = _clip_targets(data, record)
-        stacks = _stacks([flow], [(0, f) for f in range(flow.shape[0])], encoder.config.stack)
-        features.append(encoder(stacks))
+        features.append(encoder(_clip_stacks(flow, encoder.config.stack)))
         targets.append(strength)
     if not features:
         raise ValueError(f"no training clips in {data.root} to fit the flow encoder's onset head on")

@@ -27,9 +27,9 @@ step cuda_graph 90 python3 -m pytest -q -p no:cacheprovider -o addopts= \
     tests/generation/test_sample.py -k cuda_graph
 step bench_train 120 python3 -m generation.bench train
 cp benchmarks/train.json "$out/" 2>/dev/null
-step bench_sample 150 python3 -m generation.bench sample
+step bench_sample 120 python3 -m generation.bench sample
 cp benchmarks/sample.json "$out/" 2>/dev/null
-step bench_quality 215 python3 -m generation.bench quality --preset paper --data "$prepared" \
+step bench_quality 280 python3 -m generation.bench quality --preset paper --data "$prepared" \
     --runs /tmp/quality-runs --steps "$quality_steps" --val-every $((quality_steps / 2)) --batch-size 32
 cp benchmarks/quality.json "$out/quality_paper.json" 2>/dev/null
 true

@@ -1,5 +1,6 @@
 """`python -m generation export`: the small inference checkpoints of a runs folder (what the
-repository ships for the demo), each with its validation NLL before and after export, recorded in
+repository ships for the demo), each with its validation NLL before and after export and what vision
+adds to the exported model (its NLL with the validation clips' videos shuffled), recorded in
 OUT/checkpoints.json so that how they were made stays with them."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from generation.ablation import vision_ablation
 from generation.atomic import write_text_atomic
 from generation.checkpoint import export_for_inference, load_checkpoint, model_from_checkpoint
 from generation.prepared import PreparedData
@@ -28,12 +30,16 @@ def export_runs(runs: Path, data: Path, out: Path, *, progress: bool = True) -> 
         target = out / category / f"{model_name}.pt"
         export = export_for_inference(source, target)
         val = prepared.clips(split="val", category=category)
-        bits = {}
-        for label, path in (("val_bits", source), ("val_bits_exported", target)):
-            model, _ = model_from_checkpoint(path)
-            bits[label] = round(
-                evaluate_bits(model, prepared, val, chunk_frames=1, device=torch.device("cpu")), 4
-            )
+        cpu = torch.device("cpu")
+        trained, _ = model_from_checkpoint(source)
+        exported, _ = model_from_checkpoint(target)
+        ablation = vision_ablation(exported, prepared, val, device=cpu)
+        bits = {
+            "val_bits": round(evaluate_bits(trained, prepared, val, chunk_frames=1, device=cpu), 4),
+            "val_bits_exported": round(ablation["own_video_bits"], 4),
+            "val_bits_shuffled_videos": round(ablation["shuffled_video_bits"], 4),
+            "vision_gain_bits": round(ablation["vision_gain_bits"], 4),
+        }
         saved = load_checkpoint(source)
         rows.append(
             {
@@ -43,6 +49,7 @@ def export_runs(runs: Path, data: Path, out: Path, *, progress: bool = True) -> 
                 "bytes": target.stat().st_size,
                 "step": saved.get("step"),
                 "train_config": saved.get("train_config"),
+                "train_clips": len(prepared.clips(split="train", category=category)),
                 "val_clips": len(val),
                 "vgg_weights": features,
                 **bits,

@@ -40,6 +40,8 @@ class SampleListing:
     seed: int
     sample_rate: int
     clips: list[ListedClip] = field(default_factory=list)
+    # category -> sha256 of the checkpoint file that made its soundtracks (listings before it: none)
+    checkpoints: dict[str, str] = field(default_factory=dict)
 
     @property
     def categories(self) -> list[str]:
@@ -69,6 +71,7 @@ class SampleListing:
                 seed=raw.get("seed", 0),
                 sample_rate=raw.get("sample_rate", 0),
                 clips=entries,
+                checkpoints=dict(raw.get("checkpoints", {})),
             )
         except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             raise ListingError(f"{path}: not the output of `python -m generation sample` ({error})") from None
@@ -89,8 +92,10 @@ class SampleListing:
                 )
             mine = set(self.categories)
             kept = [c for c in earlier.clips if c.category not in mine]
+            checkpoints = {c: h for c, h in earlier.checkpoints.items() if c not in mine} | self.checkpoints
             merged = SampleListing(
-                **{f.name: getattr(self, f.name) for f in fields(self)} | {"clips": kept + self.clips}
+                **{f.name: getattr(self, f.name) for f in fields(self)}
+                | {"clips": kept + self.clips, "checkpoints": checkpoints}
             )
         document = {"format": FORMAT} | asdict(merged) | {"categories": merged.categories}
         write_text_atomic(folder / LISTING, json.dumps(document, indent=1))

@@ -152,9 +152,16 @@ def _check_compatible(out: Path, identity: dict) -> None:
 
 
 def _write_manifest(
-    out: Path, identity: dict, split: SplitConfig, clips: list[dict], skipped: list[Rejected]
+    out: Path,
+    identity: dict,
+    split: SplitConfig,
+    clips: list[dict],
+    skipped: list[Rejected],
+    *,
+    complete: bool,
 ) -> None:
     manifest = identity | {
+        "complete": complete,  # False while clips are being prepared: their splits are not drawn yet
         "split": dataclasses.asdict(split),
         "clips": sorted(clips, key=lambda c: (c["category"], c["clip_id"])),
         "skipped": [dataclasses.asdict(s) for s in skipped],
@@ -233,7 +240,7 @@ def prepare(
             report.reused.append(source.clip_id)
         else:
             todo.append(source)
-    _write_manifest(out, identity, split, entries, report.skipped)
+    _write_manifest(out, identity, split, entries, report.skipped, complete=False)
 
     extractor = Fc6Extractor(vgg, device=device) if todo else None
     raft = None
@@ -272,7 +279,7 @@ def prepare(
     else:
         for entry in entries:
             entry["split"] = planned[entry["category"], entry["clip_id"]]
-    _write_manifest(out, identity, split, entries, report.skipped)
+    _write_manifest(out, identity, split, entries, report.skipped, complete=True)
     return report
 
 

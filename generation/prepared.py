@@ -157,6 +157,11 @@ class PreparedData:
             raise FileNotFoundError(
                 f"{self.root / MANIFEST} not found: run `python -m generation prepare` first"
             )
+        if not manifest.get("complete", True):  # manifests of earlier versions were written once, complete
+            raise ValueError(
+                f"{self.root / MANIFEST}: `generation prepare` has not finished in this folder (still "
+                "running, or interrupted); wait for it, or run the same command again to finish"
+            )
         self.manifest = manifest
         self.config = PrepareConfig(**manifest["config"])
         fields = ClipRecord.__dataclass_fields__

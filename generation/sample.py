@@ -25,8 +25,12 @@ from generation.model import SampleRNN, State
 from generation.options import option
 from generation.prepared import PreparedData
 from generation.quantize import dequantize, quantize
+from generation.weights import sha256_file
 
 logger = logging.getLogger(__name__)
+
+
+AUDIO_FORMATS = ("wav", "flac")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,13 @@ class SampleConfig:
     temperature: float = option(1.0, "sampling temperature; 0 = always the most likely level")
     seed: int = option(0, "seed of the sampling noise: the same seed gives the same audio")
     batch_size: int = option(16, "clips generated together")
+    audio_format: str = option(
+        "wav", "soundtrack files: wav, or flac (lossless, a fifth of the size)", choices=AUDIO_FORMATS
+    )
+
+    def __post_init__(self) -> None:
+        if self.audio_format not in AUDIO_FORMATS:
+            raise ValueError(f"audio_format must be one of {AUDIO_FORMATS}, got {self.audio_format!r}")
 
 
 def gumbel_noise(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -265,8 +276,8 @@ def sample_split(
     device: str | None = None,
     progress: bool = True,
 ) -> SampleListing:
-    """A soundtrack for every clip of ``split``: ``out/<category>/<clip_id>.wav``, listed in
-    ``out/samples.json`` (generation.listing). Clips whose wav exists are skipped, so an interrupted
+    """A soundtrack for every clip of ``split``: ``out/<category>/<clip_id>.wav`` (or .flac), listed in
+    ``out/samples.json`` (generation.listing). Clips whose file exists are skipped, so an interrupted
     run resumes. Stimuli (the clip's video with a soundtrack) are the study's business:
     `manage.py import_stimuli --samples OUT` renders them."""
     config = config or SampleConfig()
@@ -279,7 +290,8 @@ def sample_split(
         raise ValueError(f"no {split} clips of category {category!r} in {data_root}")
     folder = out / category
     folder.mkdir(parents=True, exist_ok=True)
-    todo = [r for r in records if not (folder / f"{r.clip_id}.wav").exists()]
+    suffix = f".{config.audio_format}"
+    todo = [r for r in records if not (folder / f"{r.clip_id}{suffix}").exists()]
     generator = Generator(model)
     spf = data.config.samples_per_frame
     for first in range(0, len(todo), config.batch_size):
@@ -307,8 +319,8 @@ def sample_split(
         )
         audio = dequantize(codes.cpu(), model.config.levels, model.config.quantization).numpy()
         for slot, record in enumerate(group):
-            with atomic_path(folder / f"{record.clip_id}.wav", suffix=".wav") as temporary:
-                # 16-bit PCM is lossless for 8-bit codes.
+            with atomic_path(folder / f"{record.clip_id}{suffix}", suffix=suffix) as temporary:
+                # 16-bit PCM is lossless for 8-bit codes; soundfile takes the format from the suffix.
                 soundfile.write(
                     temporary, audio[slot, : record.valid_samples], data.config.sample_rate, subtype="PCM_16"
                 )
@@ -318,11 +330,12 @@ def sample_split(
         temperature=config.temperature,
         seed=config.seed,
         sample_rate=data.config.sample_rate,
+        checkpoints={category: sha256_file(Path(checkpoint))},
         clips=[
             ListedClip(
                 clip_id=r.clip_id,
                 category=category,
-                wav=f"{category}/{r.clip_id}.wav",
+                wav=f"{category}/{r.clip_id}{suffix}",
                 source=r.source,
                 start=r.start,
                 duration=r.num_frames / data.config.fps,

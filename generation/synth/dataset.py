@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,13 +166,28 @@ def _check_resumable(config: SynthConfig, out_dir: Path) -> None:
 
 
 def build_dataset(
-    config: SynthConfig, out_dir: Path | str, *, jobs: int | None = None, progress: bool = True
+    config: SynthConfig,
+    out_dir: Path | str,
+    *,
+    only: Collection[str] | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
 ) -> BuildReport:
-    """Build every clip not already finished in ``out_dir``; a failed clip is reported, not fatal."""
+    """Build every clip not already finished in ``out_dir`` (of ``only``, when given, just those clip
+    ids: a clip's content depends on its id alone, so a later full build adds the others unchanged);
+    a failed clip is reported, not fatal."""
     out_dir = Path(out_dir)
+    planned = config.clip_ids()
+    if only is not None:
+        unknown = sorted(set(only) - {clip_id for _, clip_id, _ in planned})
+        if unknown:
+            raise ValueError(
+                f"no clips {unknown[:3]} in this dataset ({config.clips_per_category} per category)"
+            )
+        planned = [item for item in planned if item[1] in only]
     _check_resumable(config, out_dir)
     todo, reused = [], []
-    for category, clip_id, index in config.clip_ids():
+    for category, clip_id, index in planned:
         if (out_dir / category / f"{clip_id}.json").exists() and (
             out_dir / category / f"{clip_id}.mp4"
         ).exists():

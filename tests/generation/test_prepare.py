@@ -286,3 +286,27 @@ def test_preparing_only_the_test_split_gives_the_full_preparations_test_clips(
 def test_an_unknown_split_to_prepare_is_refused() -> None:
     with pytest.raises(ValueError, match="only must be one of"):
         SplitConfig(only="holdout")
+
+
+def test_an_interrupted_preparation_is_named_and_the_same_command_finishes_it(
+    demo_videos: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import generation.prepare as preparing
+
+    real_write, written = preparing.write_shard, []
+
+    def interrupted_after_two(*args, **kwargs):  # Ctrl-C at the third clip's shard
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(real_write(*args, **kwargs))
+        return written[-1]
+
+    monkeypatch.setattr(preparing, "write_shard", interrupted_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        prepare(demo_videos, tmp_path, TINY_PREPARE, progress=False)
+    with pytest.raises(ValueError, match="has not finished in this folder"):
+        PreparedData(tmp_path)
+
+    monkeypatch.setattr(preparing, "write_shard", real_write)
+    report = prepare(demo_videos, tmp_path, TINY_PREPARE, progress=False)
+    assert len(report.reused) == 2 and all(r.split for r in PreparedData(tmp_path).records)

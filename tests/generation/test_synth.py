@@ -213,6 +213,21 @@ def test_resume_builds_only_what_is_missing(tmp_path: Path) -> None:
     assert (tmp_path / "fireworks" / "fireworks_0000.mp4").stat().st_mtime_ns == before
 
 
+def test_a_subset_of_clips_is_the_full_builds_clips(tmp_path: Path) -> None:
+    # What `make demo` builds when it uses the shipped soundtracks: their clips, nothing more.
+    config = SynthConfig(clips_per_category=3, duration=1.0, width=64, height=64, categories=("drum",))
+    subset = build_dataset(config, tmp_path / "subset", only={"drum_0002"}, jobs=1, progress=False)
+    assert subset.built == ["drum_0002"] and not (tmp_path / "subset" / "drum" / "drum_0000.mp4").exists()
+    full = build_dataset(config, tmp_path / "subset", jobs=1, progress=False)
+    assert sorted(full.built) == ["drum_0000", "drum_0001"] and full.reused == ["drum_0002"]
+    elsewhere = build_dataset(config, tmp_path / "full", only={"drum_0002"}, jobs=1, progress=False)
+    assert not elsewhere.failed
+    sidecar = (tmp_path / "full" / "drum" / "drum_0002.json").read_text()
+    assert (tmp_path / "subset" / "drum" / "drum_0002.json").read_text() == sidecar
+    with pytest.raises(ValueError, match="no clips"):
+        build_dataset(config, tmp_path / "full", only={"drum_0003"}, progress=False)
+
+
 def test_resume_refuses_a_folder_built_with_other_options(tmp_path: Path) -> None:
     build_dataset(
         SynthConfig(clips_per_category=1, duration=1.5, categories=("drum",)), tmp_path, progress=False

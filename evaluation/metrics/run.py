@@ -64,10 +64,15 @@ def load_real(folder: Path, *, progress: bool = True) -> tuple[list[RealClip], l
 
 
 def find_generated(folder: Path, clip: ClipSource) -> Path | None:
-    """`<dir>/<category>/<clip_id>.wav` (generation sample's layout) or `<dir>/<clip_id>.wav`."""
-    for candidate in (folder / clip.category / f"{clip.clip_id}.wav", folder / f"{clip.clip_id}.wav"):
-        if candidate.is_file():
-            return candidate
+    """`<dir>/<category>/<clip_id>.wav` (generation sample's layout) or `<dir>/<clip_id>.wav`; or .flac
+    (`generation sample --audio-format flac`, the demo's shipped soundtracks)."""
+    for suffix in (".wav", ".flac"):
+        for candidate in (
+            folder / clip.category / f"{clip.clip_id}{suffix}",
+            folder / f"{clip.clip_id}{suffix}",
+        ):
+            if candidate.is_file():
+                return candidate
     return None
 
 

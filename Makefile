@@ -29,12 +29,13 @@ $(INSTALLED): requirements.txt | $(PY)
 	@touch $@
 
 # The whole pipeline on the embedded default (studyapp/demo.py): every step reuses what exists, so a
-# second run reaches the server within a minute. TRAIN=1 trains the models here instead of using the
-# shipped checkpoints in demo/checkpoints (on the GPU when there is one).
+# second run reaches the server within a minute. SAMPLE=1 samples the test clips here with the shipped
+# checkpoints instead of using their shipped soundtracks; TRAIN=1 trains the models here too (on the
+# GPU when there is one).
 demo: $(INSTALLED)
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py demo --root $(DEMO_DIR) --host $(HOST):$(PORT) $(if $(TRAIN),--train)
+	$(PY) manage.py demo --root $(DEMO_DIR) --host $(HOST):$(PORT) $(if $(TRAIN),--train) $(if $(SAMPLE),--sample)
 	@$(MAKE) --no-print-directory serve
 
 serve: $(INSTALLED)

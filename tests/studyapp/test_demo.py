@@ -4,17 +4,19 @@ a second run that reuses everything."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import soundfile
 from django.core.management import call_command
 
+from generation.config import SplitConfig
+from generation.listing import ListedClip, SampleListing
 from generation.synth.dataset import SynthConfig
-from studyapp.demo import MODELS, DemoConfig, run_demo
+from generation.weights import sha256_file
+from studyapp.demo import MODELS, DemoConfig, prepared_split, run_demo
 from studyapp.models import Clip, Participant, Stimulus, Study, System
 from studyapp.study_spec import load_study_file
 from tests.conftest import TINY_PREPARE
-
-# `make demo` runs on the embedded default; its services are covered on PostgreSQL by their own tests.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded_only]
 
 TINY_STUDY = """
 title: Tiny demo
@@ -38,6 +40,20 @@ def test_the_shipped_demo_study_file_is_valid() -> None:
                                             "ranking"}  # fmt: skip
 
 
+def test_the_demo_has_enough_clips_to_learn_from_and_to_test_on() -> None:
+    config = DemoConfig()
+    per_category = config.synth.clips_per_category
+    test = round(per_category * config.split.test_ratio)
+    val = round(per_category * config.split.val_ratio)
+    assert per_category - test - val >= 100 and test >= 8
+    # Without TRAIN=1 only the test clips are prepared, drawn over the whole dataset.
+    assert prepared_split(config) == SplitConfig(val_ratio=0.08, test_ratio=0.07, only="test")
+    assert prepared_split(DemoConfig(train=True)).only is None
+
+
+# `make demo` runs on the embedded default; its services are covered on PostgreSQL by their own tests.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.embedded_only
 def test_demo_pipeline_at_a_tiny_size(tmp_path, capsys) -> None:
     (tmp_path / "study.yaml").write_text(TINY_STUDY)
     config = DemoConfig(
@@ -47,6 +63,7 @@ def test_demo_pipeline_at_a_tiny_size(tmp_path, capsys) -> None:
             clips_per_category=20, duration=1.0, width=64, height=64, categories=("drum", "fireworks")
         ),
         prepare=TINY_PREPARE,
+        split=SplitConfig(test_ratio=0.16, val_ratio=0.08),  # 3 test clips of 20: practice, catch, 1
         train=True,
         train_preset="tiny",
         train_steps=2,
@@ -85,3 +102,59 @@ def test_demo_pipeline_at_a_tiny_size(tmp_path, capsys) -> None:
     call_command("study_report", "demo-sim", "--out", str(tmp_path / "report"))
     page = (tmp_path / "report" / "index.html").read_text()
     assert "SIMULATED DATA" in page and "Ranking of soundtracks" in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.embedded_only
+def test_demo_with_shipped_soundtracks_builds_only_their_clips_and_prepares_nothing(tmp_path) -> None:
+    (tmp_path / "study.yaml").write_text(TINY_STUDY)
+    synth = SynthConfig(
+        clips_per_category=20, duration=1.0, width=64, height=64, categories=("drum", "fireworks")
+    )
+    shipped = [("drum", f"drum_{i:04d}") for i in (2, 7, 11)] + [
+        ("fireworks", f"fireworks_{i:04d}") for i in (0, 4, 9)
+    ]
+    checkpoints, soundtracks = tmp_path / "checkpoints", tmp_path / "soundtracks"
+    noise = np.random.default_rng(0).uniform(-0.1, 0.1, 16_000).astype(np.float32)
+    for model in MODELS:
+        hashes = {}
+        for category in ("drum", "fireworks"):
+            weights = checkpoints / category / f"{model}.pt"
+            weights.parent.mkdir(parents=True, exist_ok=True)
+            weights.write_bytes(f"{category} {model}".encode())  # only hashed: the soundtracks are shipped
+            hashes[category] = sha256_file(weights)
+        clips = []
+        for category, clip_id in shipped:
+            (soundtracks / model / category).mkdir(parents=True, exist_ok=True)
+            soundfile.write(
+                soundtracks / model / category / f"{clip_id}.flac", noise, 16_000, subtype="PCM_16"
+            )
+            clips.append(
+                ListedClip(clip_id, category, f"{category}/{clip_id}.flac", "elsewhere.mp4", 0.0, 1.0)
+            )
+        SampleListing(model, "test", 1.0, 0, 16_000, clips, hashes).merge_into(soundtracks / model)
+    config = DemoConfig(
+        root=tmp_path / "demo",
+        study_file=tmp_path / "study.yaml",
+        synth=synth,
+        checkpoints=checkpoints,
+        soundtracks=soundtracks,
+        progress=False,
+    )
+
+    result = run_demo(config)
+
+    outcomes = {name: outcome for name, outcome, _ in result.steps}
+    assert outcomes["demo dataset"] == "6 clips written (the test clips)"
+    assert outcomes["prepare"].startswith("not needed") and not (tmp_path / "demo" / "prepared").exists()
+    assert outcomes["soundtracks"] == f"{6 * len(MODELS)} shipped soundtracks copied"
+    assert sorted(p.stem for p in (tmp_path / "demo" / "videos").rglob("*.mp4")) == sorted(
+        c for _, c in shipped
+    )
+    assert sorted(Clip.objects.values_list("clip_id", flat=True)) == sorted(c for _, c in shipped)
+    assert result.study.status == Study.Status.OPEN
+
+    # Soundtracks that another checkpoint made are refused, naming the fix.
+    (checkpoints / "drum" / "flow.pt").write_bytes(b"retrained")
+    with pytest.raises(ValueError, match=r"drum/flow .*`make demo SAMPLE=1`"):
+        run_demo(config)

@@ -17,11 +17,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--train", action="store_true", help="train every model here (GPU if present)")
+        parser.add_argument(
+            "--sample",
+            action="store_true",
+            help="prepare the test clips and sample them with the checkpoints here, instead of using the "
+            "shipped soundtracks (implied by --train)",
+        )
         parser.add_argument("--root", default="data/demo", help="where the demo's data lives")
         parser.add_argument("--host", default="127.0.0.1:8000", help="for the printed links")
 
     def handle(self, *args, **options) -> None:
-        config = DemoConfig(root=Path(options["root"]), train=options["train"])
+        config = DemoConfig(root=Path(options["root"]), train=options["train"], sample=options["sample"])
         try:
             result = run_demo(config)
         except (FileNotFoundError, RuntimeError, ValueError) as error:

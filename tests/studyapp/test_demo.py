@@ -4,16 +4,20 @@ a second run that reuses everything."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import soundfile
 from django.core.management import call_command
 
-from generation.config import SplitConfig
+from generation.checkpoint import model_from_checkpoint
+from generation.config import FLOW, SplitConfig
 from generation.listing import ListedClip, SampleListing
-from generation.synth.dataset import SynthConfig
+from generation.prepare import assign_splits
+from generation.synth.dataset import CATEGORIES, SynthConfig
 from generation.weights import sha256_file
-from studyapp.demo import MODELS, DemoConfig, prepared_split, run_demo
+from studyapp.demo import MODELS, DemoConfig, prepared_split, run_demo, shipped_listings
 from studyapp.models import Clip, Participant, Stimulus, Study, System
 from studyapp.study_spec import load_study_file
 from tests.conftest import TINY_PREPARE
@@ -49,6 +53,36 @@ def test_the_demo_has_enough_clips_to_learn_from_and_to_test_on() -> None:
     # Without TRAIN=1 only the test clips are prepared, drawn over the whole dataset.
     assert prepared_split(config) == SplitConfig(val_ratio=0.08, test_ratio=0.07, only="test")
     assert prepared_split(DemoConfig(train=True)).only is None
+
+
+def test_the_shipped_soundtracks_are_the_shipped_checkpoints_on_the_held_out_clips() -> None:
+    config = DemoConfig()
+    clips = [{"category": c, "clip_id": i} for c, i, _ in config.synth.clip_ids()]
+    assign_splits(clips, config.split)
+    held_out = sorted((c["category"], c["clip_id"]) for c in clips if c["split"] == "test")
+    for model, listing in shipped_listings(config).items():
+        assert sorted((c.category, c.clip_id) for c in listing.clips) == held_out
+        assert all((config.soundtracks / model / c.wav).is_file() for c in listing.clips)
+        for category in CATEGORIES:  # made by the checkpoint shipped beside them, byte for byte
+            assert listing.checkpoints[category] == sha256_file(config.checkpoints / category / f"{model}.pt")
+
+
+def test_the_shipped_checkpoints_suit_the_demo_data() -> None:
+    config = DemoConfig()
+    rows = json.loads((config.checkpoints / "checkpoints.json").read_text())
+    assert sorted((r["category"], r["model"]) for r in rows) == sorted(
+        (c, m) for c in CATEGORIES for m in MODELS
+    )
+    for row in rows:
+        path = config.checkpoints / row["file"]
+        assert path.stat().st_size == row["bytes"] <= 5_000_000
+        assert row["train_clips"] >= 100 and row["val_clips"] >= 8
+        model, _ = model_from_checkpoint(path)
+        assert model.config.conditioning == row["model"]
+        assert model.config.feature_dim == config.prepare.feature_dim
+        assert model.config.video_frame_samples == config.prepare.samples_per_frame
+        if row["model"] == FLOW:
+            assert model.config.flow_size == config.prepare.flow_size
 
 
 # `make demo` runs on the embedded default; its services are covered on PostgreSQL by their own tests.

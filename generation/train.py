@@ -81,7 +81,10 @@ class TrainResult:
 
 def sample_bits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """(B, C) NLL of each sample in bits."""
-    return functional.cross_entropy(logits.float().transpose(1, 2), targets, reduction="none") / LN2
+    # Rows of (B·C, levels), not (B, levels, C): the class axis contiguous, so no transposed copy of
+    # the largest tensor of the step, and log-softmax runs along memory.
+    flat = functional.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
+    return flat.view(targets.shape) / LN2
 
 
 def bits_per_sample(

@@ -16,6 +16,7 @@ import torch
 
 from generation.config import UNCONDITIONAL, ModelConfig, preset
 from generation.model import SampleRNN
+from generation.train import sample_bits
 
 GRU_GATES = 3
 
@@ -91,7 +92,7 @@ def measure(
         nonlocal state
         with torch.autocast("cuda", dtype=torch.bfloat16) if use_bf16 else nullcontext():
             logits, state = step_model(codes[:, :-1], state, features, flow, None, **clip)
-        loss = torch.nn.functional.cross_entropy(logits.float().transpose(1, 2), codes[:, config.top_frame :])
+        loss = sample_bits(logits, codes[:, config.top_frame :]).mean()  # the training loss, in bits
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

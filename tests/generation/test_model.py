@@ -186,3 +186,19 @@ def test_configs_written_before_onset_conditioning_rebuild_the_model_they_came_f
     # For the other models the flag means nothing: their old configs equal today's.
     frame = {k: v for k, v in vars(config(FRAME)).items() if k != "onset_conditioning"}
     assert ModelConfig.from_dict(frame) == config(FRAME)
+
+
+def test_the_cpu_window_lookup_is_the_window_convolution() -> None:
+    """The sample MLP's table lookup (CPU) and its convolution (GPU) are one function with one gradient."""
+    torch.manual_seed(0)
+    mlp = SampleRNN(config(UNCONDITIONAL)).mlp.double()
+    codes = torch.randint(0, 256, (B, 40 + mlp.window.kernel_size[0] - 1))
+    by_lookup = mlp._window_by_lookup(codes)
+    by_convolution = mlp.window(mlp.embed(codes).transpose(1, 2)).transpose(1, 2)
+    torch.testing.assert_close(by_lookup, by_convolution, rtol=1e-10, atol=1e-12)
+    weights = torch.randn_like(by_lookup)
+    parameters = [mlp.embed.weight, *mlp.window.parameters()]
+    lookup_grads = torch.autograd.grad((by_lookup * weights).sum(), parameters)
+    conv_grads = torch.autograd.grad((by_convolution * weights).sum(), parameters)
+    for a, b in zip(lookup_grads, conv_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torchvision.models import VGG19_Weights, vgg19
 
+from generation.precision import BF16, native_precision
 from generation.weights import WeightsIdentity, find_weights, hub_cache_file, load_pretrained, seeded_init
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,6 @@ logger = logging.getLogger(__name__)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 RANDOM_INIT_SEED = 0
-BF16, FP32 = "bf16", "fp32"
 RANDOM_WEIGHTS_WARNING = (
     "VGG19 ImageNet weights not found: using RANDOM initialisation (seed 0). Features will follow the "
     "picture's changes but carry no semantics, so models trained on them are not the paper's. Put the "
@@ -39,20 +39,6 @@ def resolve_vgg_weights(weights_path: Path | None) -> WeightsIdentity:
     return WeightsIdentity("random-init", f"torch.manual_seed({RANDOM_INIT_SEED})", None, warning)
 
 
-def feature_precision(device: torch.device) -> str:
-    """bf16 where the hardware runs it natively (CUDA; CPUs with AVX512-BF16/AMX): 2-3x faster, and the
-    features are stored as float16 anyway. fp32 elsewhere, where emulated bf16 would be slower."""
-    if device.type == "cuda":
-        return BF16
-    if (
-        device.type == "cpu"
-        and torch.backends.mkldnn.is_available()
-        and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    ):
-        return BF16
-    return FP32
-
-
 class Fc6Extractor:
     """Frames (T, H, W, 3) uint8 RGB -> fc6 activations after ReLU, (T, 4096) float32."""
 
@@ -60,7 +46,7 @@ class Fc6Extractor:
         self.identity = identity
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.batch_size = batch_size
-        self.precision = feature_precision(self.device)
+        self.precision = native_precision(self.device)
         if identity.pretrained:
             network = load_pretrained(vgg19(weights=None), identity)
             logger.info("VGG19 fc6: ImageNet weights from %s", identity.source)

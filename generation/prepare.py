@@ -23,9 +23,10 @@ import torch
 from tqdm import tqdm
 
 from generation.config import DIS, SKIP, PrepareConfig, SplitConfig
-from generation.features import Fc6Extractor, feature_precision, resolve_vgg_weights
+from generation.features import Fc6Extractor, resolve_vgg_weights
 from generation.flow import DisFlow, RaftFlow
 from generation.media import MediaError, decode_audio, decode_frames
+from generation.precision import native_precision
 from generation.prepared import read_manifest, read_shard_header, shard_path, write_manifest, write_shard
 from generation.sources import ClipSource, Rejected, discover
 from generation.weights import WeightsIdentity
@@ -226,7 +227,7 @@ def prepare(
         sources = [s for s in sources if planned[s.category, s.clip_id] == split.only]
     vgg = resolve_vgg_weights(vgg_weights)
     flow_identity = DisFlow.identity if config.flow_method == DIS else RaftFlow.resolve_weights(raft_weights)
-    precision = feature_precision(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+    precision = native_precision(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
     identity = _identity(config, vgg, flow_identity, precision)
     out.mkdir(parents=True, exist_ok=True)
     _check_compatible(out, identity)

@@ -14,7 +14,6 @@ import logging
 import math
 import os
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from generation.config import CONDITIONINGS, FLOW, PRESETS, ModelConfig
 from generation.data import Batch, TBPTTBatches, whole_clip_batches
 from generation.model import SampleRNN, State
 from generation.options import option
+from generation.precision import AUTO, BF16, FP32, TRAINING_PRECISIONS, autocast, training_precision
 from generation.prepared import PreparedData
 from generation.train_flow import load_or_pretrain_flow_encoder
 
@@ -49,6 +49,12 @@ class TrainConfig:
     log_every: int = option(25, "steps between training-loss log lines")
     seed: int = option(0, "seed of the initialisation and the clip order")
     compile: bool = option(False, "torch.compile the model")
+    precision: str = option(
+        AUTO,
+        "training arithmetic: auto = bf16 autocast where the device runs bf16 natively (CUDA; CPUs with "
+        "AVX512-BF16 or AMX), fp32 elsewhere; fp32 = always fp32. Validation is fp32 on a CPU either way",
+        choices=TRAINING_PRECISIONS,
+    )
     onset_teacher: float = option(
         0.5,
         "flow-based model: share of streams per step told the audio's own onset strength instead of the "
@@ -64,6 +70,9 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
+        if self.precision not in TRAINING_PRECISIONS:
+            choices = ", ".join(TRAINING_PRECISIONS)
+            raise ValueError(f"precision must be one of {choices}, got {self.precision!r}")
         if self.onset_weight < 0:
             raise ValueError(f"onset_weight must be >= 0, got {self.onset_weight}")
         if not 0.0 <= self.onset_teacher <= 1.0:
@@ -154,8 +163,8 @@ def evaluate_bits(
 
 
 def _autocast(device: torch.device):
-    # bf16 on CUDA; CPU training stays in fp32 so results are exact and comparable.
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    # Scoring: bf16 on CUDA; fp32 on a CPU, so a validation NLL does not depend on which CPU ran it.
+    return autocast(device, BF16 if device.type == "cuda" else FP32)
 
 
 class MetricsLog:
@@ -243,6 +252,10 @@ class _Run:
     def last_path(self) -> Path:
         return self.run_dir / "last.pt"
 
+    @property
+    def precision(self) -> str:
+        return training_precision(self.device, self.config.precision)
+
 
 def train(
     data_root: Path,
@@ -257,6 +270,14 @@ def train(
     run = _setup(data_root, runs, model_config, config, device, flow_encoder, progress)
     _resume(run)
     trained = _wrapped(run)
+    if run.rank == 0:
+        logger.info(
+            "training %s/%s on %s in %s",
+            config.category,
+            model_config.conditioning,
+            run.device,
+            run.precision,
+        )
     metrics = MetricsLog(run.run_dir) if run.rank == 0 else None
     started = time.perf_counter()
     window_start, window_samples, window_bits, window_count = time.perf_counter(), 0, 0.0, 0
@@ -414,7 +435,7 @@ def _step(run: _Run, trained: torch.nn.Module, batch: Batch) -> tuple[float, int
         )
         inputs["onsets"] = onsets.to(run.device)
         weight = weight * per_sample.to(run.device)
-    with _autocast(run.device):
+    with autocast(run.device, run.precision):
         logits, state = trained(codes[:, :-1], run.state, **inputs)
     nll = sample_bits(logits, codes[:, run.model_config.top_frame :])
     bits, count = (nll * mask).sum(), int(mask.sum())

@@ -18,11 +18,16 @@ def test_prepare_benchmark_reports_rate_precision_and_weights() -> None:
 
 
 def test_train_benchmark_measures_a_real_step() -> None:
+    import torch
+
     from generation.bench.train import measure
+    from generation.precision import native_precision
 
     result = measure("tiny", batch_size=2, chunk=1024, steps=2, warmup=1, conditioning="flow", device="cpu")
     assert result["samples_per_second"] > 0
-    assert result["precision"] == "fp32"  # bf16 autocast is for CUDA only
+    assert result["precision"] == native_precision(torch.device("cpu"))  # bf16 only where native
+    forced = measure("tiny", batch_size=2, chunk=1024, steps=1, warmup=1, precision="fp32", device="cpu")
+    assert forced["precision"] == "fp32"
     assert result["parameters"] > 0
     assert result["matmul_bound_samples_per_second"] > 0 and result["matmul_gflops"] > 0
 
@@ -38,6 +43,9 @@ def test_the_flop_model_counts_the_small_preset_by_hand() -> None:
     mlp = 4 * 64 * 256 + 256 * 256
     assert flops_per_sample(preset("small")) == 6 * (top + mid + mlp)
     assert 1.9e6 < flops_per_sample(preset("small")) < 2.1e6
+    # The CPU's window lookup: the tables (256 codes x the window's products) once per step of 16 384.
+    lookup = 256 * 4 * 64 * 256 / 16384 + 256 * 256
+    assert flops_per_sample(preset("small"), window_lookup_samples=16384) == 6 * (top + mid + lookup)
 
 
 def test_sampling_benchmark_measures_both_paths() -> None:

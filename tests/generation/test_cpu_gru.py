@@ -57,3 +57,21 @@ def test_unsupported_grus_are_refused_by_name() -> None:
     gru = nn.GRU(INPUT, HIDDEN, batch_first=True, bidirectional=True)
     with pytest.raises(ValueError, match="unidirectional"):
         run_gru(gru, torch.randn(BATCH, STEPS, INPUT), torch.zeros(2, BATCH, HIDDEN))
+
+
+def test_under_cpu_autocast_the_recurrence_stays_fp32_and_gradients_keep_their_dtypes() -> None:
+    torch.manual_seed(2)
+    gru = nn.GRU(16, 32, batch_first=True)
+    x = torch.randn(4, 20, 16, dtype=torch.bfloat16)  # as a bf16 linear layer before it would give
+    h0 = torch.randn(1, 4, 32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert uses_cpu_gru(gru, x.requires_grad_())
+        ours = gradients(gru, x, h0, run_gru)
+    reference = gradients(gru.double(), x.double(), h0.double(), lambda g, a, b: g(a, b))
+    assert ours[0].dtype == torch.float32 and ours[1].dtype == torch.float32  # outputs, final state
+    assert ours[2].dtype == torch.bfloat16 and all(g.dtype == torch.float32 for g in ours[3:])
+    names = ["outputs", "final", "x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"]
+    for name, a, b in zip(names, ours, reference, strict=True):
+        # bf16 products: about 3 significant digits, relative to each tensor's own scale.
+        scale = b.abs().max().item()
+        assert (a.double() - b).abs().max().item() <= 0.03 * scale, f"{name} is off under autocast"

@@ -45,10 +45,15 @@ def native_precision(device: torch.device) -> str:
     return FP32
 
 
-def training_precision(device: torch.device, requested: str) -> str:
-    """What `TrainConfig.precision` means on this device: AUTO is bf16 autocast where native."""
+def check_training_precision(requested: str) -> None:
+    """Raise ValueError naming the choices unless ``requested`` is one of TRAINING_PRECISIONS."""
     if requested not in TRAINING_PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(TRAINING_PRECISIONS)}, got {requested!r}")
+
+
+def training_precision(device: torch.device, requested: str) -> str:
+    """What `TrainConfig.precision` means on this device: AUTO is bf16 autocast where native."""
+    check_training_precision(requested)
     return native_precision(device) if requested == AUTO else FP32
 
 

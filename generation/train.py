@@ -27,7 +27,15 @@ from generation.config import CONDITIONINGS, FLOW, PRESETS, ModelConfig
 from generation.data import Batch, TBPTTBatches, whole_clip_batches
 from generation.model import SampleRNN, State
 from generation.options import option
-from generation.precision import AUTO, BF16, FP32, TRAINING_PRECISIONS, autocast, training_precision
+from generation.precision import (
+    AUTO,
+    BF16,
+    FP32,
+    TRAINING_PRECISIONS,
+    autocast,
+    check_training_precision,
+    training_precision,
+)
 from generation.prepared import PreparedData
 from generation.train_flow import load_or_pretrain_flow_encoder
 
@@ -70,9 +78,7 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.precision not in TRAINING_PRECISIONS:
-            choices = ", ".join(TRAINING_PRECISIONS)
-            raise ValueError(f"precision must be one of {choices}, got {self.precision!r}")
+        check_training_precision(self.precision)
         if self.onset_weight < 0:
             raise ValueError(f"onset_weight must be >= 0, got {self.onset_weight}")
         if not 0.0 <= self.onset_teacher <= 1.0:

@@ -106,6 +106,17 @@ def _run_prepare(args: argparse.Namespace) -> int:
     return 0 if report.prepared or report.reused else 1
 
 
+def _add_onset_hops(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--onset-hops",
+        type=int,
+        choices=(1, 2, 4, 8),
+        default=1,
+        help="flow-based model: its onset cue once per video frame (1) or at this many hops of it, "
+        "placed where the sound rises (the flow encoder then also learns the hop)",
+    )
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "train",
@@ -118,6 +129,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="flow", help=f"{', '.join(CONDITIONINGS)}, or all")
     add_config_options(parser, TrainConfig)
     parser.add_argument("--quantization", choices=SCHEMES, default=LINEAR)
+    _add_onset_hops(parser)
     parser.add_argument("--device", default=None, help="default: cuda (this process's GPU) if available")
     parser.add_argument(
         "--flow-encoder",
@@ -133,7 +145,7 @@ def _run_train(args: argparse.Namespace) -> int:
     categories = data.categories if args.category == "all" else [args.category]
     if args.category != "all" and args.category not in data.categories:
         raise ValueError(f"--category {args.category!r} is not in {args.data}: {', '.join(data.categories)}")
-    base = preset(args.preset, quantization=args.quantization)
+    base = preset(args.preset, quantization=args.quantization, onset_hops=args.onset_hops)
     for category in categories:
         for conditioning in conditionings_for(args.model):
             result = train(
@@ -155,30 +167,39 @@ def _run_train(args: argparse.Namespace) -> int:
 def _add_train_flow(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "train-flow",
-        help="pre-train the flow encoder (no labels: it predicts each window's onset strength from motion)",
+        help="pre-train the flow encoder (no labels: it predicts each window's onset strength, and where in "
+        "the window it falls, from motion)",
     )
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="writes RUNS/flow_encoder.pt")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--category", default=None, help="train on one category's clips (default: all)")
     parser.add_argument("--steps", type=int, default=2000)
+    _add_onset_hops(parser)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.set_defaults(run=_run_train_flow)
 
 
 def _run_train_flow(args: argparse.Namespace) -> int:
     data = PreparedData(args.data)
-    config = model_config_for(data, preset(args.preset), FLOW)
+    config = model_config_for(data, preset(args.preset, onset_hops=args.onset_hops), FLOW)
     encoder_config = FlowEncoderConfig(
         config.flow_stack, config.flow_size, config.flow_channels, config.flow_feature_dim
     )
     checkpoint = pretrain_flow_encoder(
-        data, encoder_config, category=args.category, steps=args.steps, device=args.device
+        data,
+        encoder_config,
+        onset_hops=config.onset_hops,
+        category=args.category,
+        steps=args.steps,
+        device=args.device,
     )
     save_checkpoint(args.runs / FLOW_ENCODER_FILE, checkpoint, kind=FLOW_ENCODER)
     print(
         f"flow encoder: predicted vs. actual onset strength on the validation clips "
-        f"r = {checkpoint['val_onset_correlation']:.3f} -> {args.runs / FLOW_ENCODER_FILE}"
+        f"r = {checkpoint['val_onset_correlation']:.3f}, hop of each event to within one of "
+        f"{config.onset_hops}: {100 * checkpoint['val_onset_hop_accuracy']:.0f} % "
+        f"-> {args.runs / FLOW_ENCODER_FILE}"
     )
     return 0
 

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from generation import SAMPLE_RATE, SAMPLES_PER_FRAME
+from generation.onset_strength import HOPS_PER_WINDOW
 from generation.options import option
 from generation.quantize import LINEAR, SCHEMES
 
@@ -60,6 +61,11 @@ class PrepareConfig:
             )
         if self.clip_seconds is not None and self.clip_seconds < self.min_seconds:
             raise ValueError(f"clip_seconds ({self.clip_seconds}) is below min_seconds ({self.min_seconds})")
+
+    @property
+    def conditioning_steps_per_video_frame(self) -> int:
+        """Visual conditioning vectors per video frame: one, or (onset cue) one per onset hop."""
+        return self.onset_hops if self.uses_onsets else 1
 
     @property
     def fps(self) -> float:
@@ -124,6 +130,10 @@ class ModelConfig:
     # Flow-based only: the flow encoder's predicted onset strength of each window enters the coarsest
     # tier through its own projection (the audio's own strength for part of training, train.py).
     onset_conditioning: bool = True
+    # ... at this many points per video frame (`generation.onset_strength.onset_profile`): 1 = once per
+    # frame; 8 = in every 8-ms hop, the cue placed where the strike begins (`train --onset-hops`).
+    # Measured on the drum set it did not help yet (README, "Does the sound follow the video?").
+    onset_hops: int = 1
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:
@@ -133,6 +143,12 @@ class ModelConfig:
         if self.top_frame % self.mid_frame:
             raise ValueError(
                 f"top_frame ({self.top_frame}) must be a multiple of mid_frame ({self.mid_frame})"
+            )
+        hops_fit = not (HOPS_PER_WINDOW % self.onset_hops or self.top_steps_per_video_frame % self.onset_hops)
+        if self.uses_onsets and not hops_fit:
+            raise ValueError(
+                f"onset_hops ({self.onset_hops}) must divide {HOPS_PER_WINDOW} and the coarsest tier's "
+                f"{self.video_frame_samples // self.top_frame} steps per video frame"
             )
         if self.video_frame_samples % self.top_frame:
             raise ValueError(
@@ -148,6 +164,11 @@ class ModelConfig:
     @property
     def top_steps_per_video_frame(self) -> int:
         return self.video_frame_samples // self.top_frame
+
+    @property
+    def conditioning_steps_per_video_frame(self) -> int:
+        """Visual conditioning vectors per video frame: one, or (onset cue) one per onset hop."""
+        return self.onset_hops if self.uses_onsets else 1
 
     @property
     def fps(self) -> float:
@@ -176,8 +197,11 @@ class ModelConfig:
     def from_dict(cls, values: dict) -> ModelConfig:
         """A config as a checkpoint stores it. Those written before onset conditioning existed lack it:
         a flow model of then had no onset path; for the other models it means nothing, and the default
-        keeps their configs equal to today's (so their runs resume)."""
-        return cls(**{"onset_conditioning": values.get("conditioning") != FLOW} | values)
+        keeps their configs equal to today's (so their runs resume). Flow models written before onset
+        hops were told the onset strength once per video frame (the default still)."""
+        flow = values.get("conditioning") == FLOW
+        before = {"onset_conditioning": not flow, "onset_hops": 1 if flow else cls.onset_hops}
+        return cls(**before | values)
 
 
 PRESETS: dict[str, ModelConfig] = {

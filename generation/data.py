@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from generation.config import PrepareConfig
+from generation.onset_strength import HOPS_PER_WINDOW
 from generation.prepared import ClipRecord, PreparedData, Shard
 from generation.quantize import LINEAR, quantize
 
@@ -28,7 +29,7 @@ class Batch:
     mask: torch.Tensor  # (B, C) bool: real audio (False past a clip's end or over its padding)
     features: torch.Tensor  # (B, K, feature_dim) float32: the frame ending window k (Shard.window_features)
     flow: torch.Tensor  # (B, K, 2, F, F) float32: the motion over each frame's window (Shard.window_flow)
-    onsets: torch.Tensor  # (B, K) float32: each window's own onset strength (Shard.window_onsets)
+    onsets: torch.Tensor  # (B, K, HOPS_PER_WINDOW) float32: each window's own (Shard.window_onsets)
     reset: torch.Tensor  # (B,) bool: this chunk starts a clip; the model starts from its initial state
     clip_features: torch.Tensor | None  # (B, T_max, feature_dim) whole-clip features when any reset
     clip_frames: torch.Tensor | None  # (B,) frames of each clip in clip_features
@@ -157,7 +158,7 @@ def assemble_batch(
     mask = torch.zeros(b, c, dtype=torch.bool)
     features = torch.zeros(b, k, config.feature_dim)
     flow = torch.zeros(b, k, 2, config.flow_size, config.flow_size)
-    onsets = torch.zeros(b, k)
+    onsets = torch.zeros(b, k, HOPS_PER_WINDOW)
     for slot, (shard, video, chunk) in enumerate(zip(shards, visuals, chunks, strict=True)):
         start = chunk * c
         piece = shard.audio[max(0, start - lookback) : start + c]

@@ -37,7 +37,9 @@ def trunk_weights(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
 
 
 class FlowEncoder(nn.Module):
-    def __init__(self, config: FlowEncoderConfig, onset_head: bool = False) -> None:
+    def __init__(self, config: FlowEncoderConfig, onset_hops: int = 0) -> None:
+        """onset_hops: 0 = the trunk alone; else an onset head for that many hops per window
+        (`onset_profile`)."""
         super().__init__()
         self.config = config
         c = config.channels
@@ -53,17 +55,31 @@ class FlowEncoder(nn.Module):
             nn.Linear(4 * c, config.feature_dim),
             nn.ReLU(),
         )
-        self.onset = nn.Linear(config.feature_dim, 1) if onset_head else None
+        self.onset_hops = onset_hops
+        # The window's strength, and (with hops) logits of the hop it falls in.
+        outputs = 1 + (onset_hops if onset_hops > 1 else 0)
+        self.onset = nn.Linear(config.feature_dim, outputs) if onset_hops else None
 
     def forward(self, stacks: torch.Tensor) -> torch.Tensor:
         """(N, stack, 2, S, S) flow -> (N, feature_dim)."""
         n = stacks.shape[0]
         return self.convs(FLOW_SCALE * stacks.reshape(n, -1, *stacks.shape[-2:]))
 
-    def onset_strength(self, stacks: torch.Tensor) -> torch.Tensor:
-        """(N, stack, 2, S, S) -> (N,): the predicted onset strength of each stack's last window."""
+    def onset_outputs(self, stacks: torch.Tensor) -> torch.Tensor:
+        """(N, stack, 2, S, S) -> (N, outputs): the onset head's raw outputs for each stack's last window:
+        its strength, then (with hops) the logits of the hop it falls in."""
         assert self.onset is not None, "built without the onset head"
-        return self.onset(self(stacks)).squeeze(1)
+        return self.onset(self(stacks))
+
+    def onset_profile(self, features: torch.Tensor) -> torch.Tensor:
+        """(..., feature_dim) trunk features -> (..., onset_hops): the predicted onset strength of each
+        window spread over its hops by how likely each is to hold the event (summing to the strength);
+        one hop: the strength itself."""
+        assert self.onset is not None, "built without the onset head"
+        out = self.onset(features)
+        if self.onset_hops == 1:
+            return out
+        return out[..., :1] * out[..., 1:].softmax(dim=-1)
 
     def per_frame(self, history: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Features for each of K frames from the stack of flows ending at that frame.

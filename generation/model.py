@@ -12,10 +12,12 @@ where vision enters:
 - flow-based: sequence-to-sequence, plus, per frame, the encoder's hidden state concatenated with a
   frozen temporal ConvNet's flow feature, projected and added like frame-to-frame; and that ConvNet's
   prediction of the window's onset strength (how sharply the sound rises, the task it was pre-trained
-  on), through a projection of its own. Per-sample likelihood gives that timing cue almost no
-  gradient — a strike's first samples are a handful in 60 000 — so training shows the model the audio's
-  own onset strength in place of the prediction for a share of its streams (as FastSpeech 2 trains on
-  ground-truth energy and pitch and is driven by predicted ones): it learns what the cue means.
+  on) in each of its 8-ms hops, through a projection of its own, to the coarse steps of that hop — so
+  the cue says where in the window a strike begins, not only that one does. Per-sample likelihood
+  gives that timing cue almost no gradient — a strike's first samples are a handful in 60 000 — so
+  training shows the model the audio's own onset profile in place of the prediction for a share of its
+  streams (as FastSpeech 2 trains on ground-truth energy and pitch and is driven by predicted ones):
+  it learns what the cue means.
   Sampling and every likelihood it is scored by use the prediction from the video alone.
 
 Input codes have `top_frame - 1` samples of context before the C predicted ones; a chunk of C
@@ -34,6 +36,7 @@ from torch.nn.utils.parametrizations import weight_norm
 from generation.config import FLOW, FRAME, ModelConfig
 from generation.cpu_gru import run_gru
 from generation.flow_encoder import FlowEncoder, FlowEncoderConfig, trunk_weights
+from generation.onset_strength import pool_profile
 from generation.quantize import dequantize
 
 
@@ -202,7 +205,7 @@ class SampleRNN(nn.Module):
         if c.conditioning == FLOW:
             self.flow_encoder = FlowEncoder(
                 FlowEncoderConfig(c.flow_stack, c.flow_size, c.flow_channels, c.flow_feature_dim),
-                onset_head=c.onset_conditioning,
+                onset_hops=c.onset_hops if c.onset_conditioning else 0,
             )
             self.flow_encoder.requires_grad_(False)
             self.visual = silent_at_start(wn_linear(c.encoder_dim + c.flow_feature_dim, c.dim))
@@ -227,10 +230,12 @@ class SampleRNN(nn.Module):
             raise ValueError(f"flow encoder weights are for {given}, this model needs {expected}")
         weights = trunk_weights(exported["state_dict"])
         if self.config.uses_onsets:
-            if "onset_head" not in exported:
+            hops = int(exported.get("onset_hops", 1))
+            if "onset_head" not in exported or hops != self.config.onset_hops:
                 raise ValueError(
-                    "these flow encoder weights have no onset head: fit one with "
-                    "generation.train_flow.fit_onset_head (training does it for --flow-encoder weights)"
+                    f"these flow encoder weights have no onset head of {self.config.onset_hops} hops "
+                    "per window: fit one with generation.train_flow.fit_onset_head (training does it "
+                    "for --flow-encoder weights)"
                 )
             weights |= exported["onset_head"]
         self.flow_encoder.load_state_dict(weights)
@@ -267,10 +272,11 @@ class SampleRNN(nn.Module):
         state: State,
         onsets: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor | None, State]:
-        """(B, K, dim) per video frame, for the coarsest tier; and the state with the encoder advanced.
+        """(B, K·n, dim) for the coarsest tier, n = conditioning_steps_per_video_frame vectors per video
+        frame (one, or one per onset hop); and the state with the encoder advanced.
 
-        onsets (B, K): the audio's own onset strength, told to the model in place of the flow
-        encoder's prediction where it is not NaN (training only; see the module docstring).
+        onsets (B, K, HOPS_PER_WINDOW): the audio's own onset profile, told to the model in place of
+        the flow encoder's prediction where it is not NaN (training only; see the module docstring).
         """
         c = self.config
         if c.conditioning == FRAME:
@@ -282,10 +288,12 @@ class SampleRNN(nn.Module):
             joined = self.visual(torch.cat([encoded, flow_features], dim=-1))
             if c.uses_onsets:
                 with torch.no_grad():
-                    strength = self.flow_encoder.onset(flow_features).squeeze(-1)  # (B, K)
+                    strength = self.flow_encoder.onset_profile(flow_features)  # (B, K, hops)
                 if onsets is not None:
-                    strength = torch.where(onsets.isnan(), strength, onsets)
-                joined = joined + self.onset_input(strength.unsqueeze(-1))
+                    told = pool_profile(onsets, c.onset_hops)
+                    strength = torch.where(told.isnan(), strength, told)
+                cue = self.onset_input(strength.unsqueeze(-1))  # (B, K, hops, dim)
+                joined = (joined.unsqueeze(2) + cue).flatten(1, 2)
             return joined, State(state.top, state.mid, encoder, history)
         return None, state
 
@@ -326,12 +334,13 @@ class SampleRNN(nn.Module):
         conditioning, state = self.visual_conditioning(features, flow, state, onsets)
         if conditioning is not None:
             frames = chunk // c.video_frame_samples
-            if chunk % c.video_frame_samples or conditioning.shape[1] != frames:
+            per_frame = c.conditioning_steps_per_video_frame
+            if chunk % c.video_frame_samples or conditioning.shape[1] != frames * per_frame:
                 raise ValueError(
                     f"a chunk of {chunk} samples needs {chunk / c.video_frame_samples:g} whole "
-                    f"video frames of features, got {conditioning.shape[1]}"
+                    f"video frames of features, got {conditioning.shape[1] / per_frame:g}"
                 )
-            conditioning = conditioning.repeat_interleave(c.top_steps_per_video_frame, dim=1)
+            conditioning = conditioning.repeat_interleave(c.top_steps_per_video_frame // per_frame, dim=1)
 
         top_in = x[:, :chunk].reshape(b, chunk // c.top_frame, c.top_frame)
         top_out, top_h = self.top(top_in, conditioning, state.top)  # (B, C / mid_frame, dim)

@@ -18,7 +18,7 @@ import torch
 
 from generation.atomic import atomic_path, write_text_atomic
 from generation.config import PrepareConfig
-from generation.onset_strength import onset_strength
+from generation.onset_strength import onset_profile
 
 FORMAT = 1  # manifest and shards together; bump when either changes
 MANIFEST = "manifest.json"
@@ -74,10 +74,11 @@ class Shard:
 
     @cached_property
     def window_onsets(self) -> torch.Tensor:
-        """(num_frames,): the onset strength of each audio window's own sound
-        (`generation.onset_strength`), which the flow-based model is told for part of its training."""
+        """(num_frames, HOPS_PER_WINDOW): the onset profile of each audio window's own sound — its onset
+        strength in the hop where it rises most (`generation.onset_strength.onset_profile`) — which the
+        flow encoder learns to predict and the flow-based model is told for part of its training."""
         frames = self.record.num_frames
-        return onset_strength(self.audio, self.record.num_samples // max(frames, 1), frames)
+        return onset_profile(self.audio, self.record.num_samples // max(frames, 1), frames)
 
 
 def shard_path(out: Path, category: str, clip_id: str) -> Path:

@@ -173,9 +173,11 @@ class Generator:
                     None if flow is None else flow[:, window].to(device),
                     state,
                 )
-                conditioning = None if cond is None else cond[:, 0]
             top_h, mid_h = state.top, state.mid
+            steps_per_vector = c.top_steps_per_video_frame // c.conditioning_steps_per_video_frame
             for top_step in range(c.top_steps_per_video_frame):
+                if c.uses_features:
+                    conditioning = None if cond is None else cond[:, top_step // steps_per_vector]
                 noise = gumbel_noise(noise_shape, generator, device) if temperature else None
                 codes, top_h, mid_h = step(history, conditioning, top_h, mid_h, noise)
                 start = frame * c.video_frame_samples + top_step * c.top_frame

@@ -112,15 +112,17 @@ def bits_per_sample(
 def told_onsets(
     onsets: torch.Tensor, told: torch.Tensor, onset_weight: float, samples_per_frame: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The flow-based model's teacher forcing: from each window's own onset strength (B, K) and the
-    streams to tell it (B,), the model's onset input (NaN = use the prediction) and each sample's loss
-    weight (B, K * samples_per_frame): 1 + onset_weight * s in the windows of told streams, else 1.
+    """The flow-based model's teacher forcing: from each window's own onset profile (B, K, hops) and
+    the streams to tell it (B,), the model's onset input (NaN = use the prediction) and each sample's
+    loss weight (B, K * samples_per_frame): 1 + onset_weight * s in the windows of told streams, s the
+    window's onset strength, else 1.
 
     The weight is a function of what the model was told, not of the sound it predicts, so what training
     converges to is unchanged; it gives the few windows with an event a say in the gradient.
     """
-    given = torch.where(told[:, None], onsets, torch.nan)
-    per_window = 1.0 + onset_weight * torch.where(told[:, None], onsets, 0.0)
+    given = torch.where(told[:, None, None], onsets, torch.nan)
+    strength = onsets.sum(dim=2)
+    per_window = 1.0 + onset_weight * torch.where(told[:, None], strength, 0.0)
     return given, per_window.repeat_interleave(samples_per_frame, dim=1)
 
 

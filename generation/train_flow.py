@@ -1,5 +1,6 @@
 """Pre-training the flow encoder without labels: from the motion over each video frame's audio window,
-predict how sharply the clip's own sound rises in that window (its onset strength), then freeze it.
+predict how sharply the clip's own sound rises in that window (its onset strength) and in which of the
+window's hops, then freeze it.
 
 The teacher is the audio itself, so this works on a single category (the paper trains one model per
 category) and teaches what synchronisation needs: when something happens. A category classifier, the
@@ -25,6 +26,7 @@ from generation.checkpoint import (
 )
 from generation.config import ModelConfig
 from generation.flow_encoder import FlowEncoder, FlowEncoderConfig, trunk_weights
+from generation.onset_strength import EVENT_STRENGTH, pool_profile
 from generation.prepared import ClipRecord, PreparedData
 
 logger = logging.getLogger(__name__)
@@ -49,15 +51,33 @@ def _stacks(flows: list[torch.Tensor], picks: list[tuple[int, int]], stack: int)
     return torch.stack(out)
 
 
-def _clip_targets(data: PreparedData, record: ClipRecord) -> tuple[torch.Tensor, torch.Tensor]:
+def _clip_targets(data: PreparedData, record: ClipRecord, hops: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """A clip's window flows and its own onset profile at ``hops`` per window (num_frames, hops)."""
     shard = data.load(record)
-    return shard.window_flow, shard.window_onsets
+    return shard.window_flow, pool_profile(shard.window_onsets, hops)
+
+
+HOP_LOSS_WEIGHT = 0.25  # the hop classification shares the trunk; at 1 it cost the strength's r 0.71 -> 0.58
+
+
+def onset_loss(outputs: torch.Tensor, profile: torch.Tensor) -> torch.Tensor:
+    """The pre-training objective, from the head's outputs (N, 1 [+ hops]) and the wanted profiles
+    (N, hops): the strength by regression; with hops, the hop of each event window (strength at least
+    EVENT_STRENGTH) by classification — in windows without an event there is no hop to place."""
+    strength = profile.sum(dim=1)
+    loss = functional.smooth_l1_loss(outputs[:, 0], strength)
+    events = strength >= EVENT_STRENGTH
+    if profile.shape[1] > 1 and bool(events.any()):
+        hops = functional.cross_entropy(outputs[events, 1:], profile[events].argmax(dim=1))
+        loss = loss + HOP_LOSS_WEIGHT * hops
+    return loss
 
 
 def pretrain_flow_encoder(
     data: PreparedData,
     config: FlowEncoderConfig,
     *,
+    onset_hops: int = 1,
     category: str | None = None,
     steps: int = 2000,
     batch_size: int = 64,
@@ -66,19 +86,21 @@ def pretrain_flow_encoder(
     device: str = "cpu",
     progress: bool = True,
 ) -> dict:
-    """Train on the training clips (of ``category``, or all); returns the checkpoint, with the Pearson
-    correlation of predicted and actual onset strength on the validation clips."""
+    """Train on the training clips (of ``category``, or all) to predict each window's onset profile at
+    ``onset_hops`` per window; returns the checkpoint, with the Pearson correlation of predicted and
+    actual onset strength on the validation clips and how often the predicted hop of an event is its
+    own (to within one hop)."""
     train = data.clips(split="train", category=category)
     if not train:
         raise ValueError(f"no training clips{f' of {category!r}' if category else ''} in {data.root}")
     val = data.clips(split="val", category=category) or train
-    flows, targets = zip(*(_clip_targets(data, r) for r in train), strict=True)
+    flows, targets = zip(*(_clip_targets(data, r, onset_hops) for r in train), strict=True)
     # Most windows hold no onset: drawing half the batch from the strongest windows keeps the rare
     # events from being averaged away.
-    weights = [t + t.mean() + 1e-3 for t in targets]
+    weights = [t.sum(dim=1) + t.sum(dim=1).mean() + 1e-3 for t in targets]
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    encoder = FlowEncoder(config, onset_head=True).to(device)
+    encoder = FlowEncoder(config, onset_hops=onset_hops).to(device)
     optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
     for _ in tqdm(range(steps), desc="flow encoder", unit="step", disable=not progress):
         clips = rng.integers(0, len(train), batch_size)
@@ -88,74 +110,124 @@ def pretrain_flow_encoder(
             picks.append((int(c), int(rng.choice(len(targets[c]), p=p))))
         stacks = _stacks(list(flows), picks, config.stack).to(device)
         wanted = torch.stack([targets[c][f] for c, f in picks]).to(device)
-        loss = functional.smooth_l1_loss(encoder.onset_strength(stacks), wanted)
+        loss = onset_loss(encoder.onset_outputs(stacks), wanted)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
     correlation = onset_correlation(encoder, data, val, device)
+    hop_accuracy = onset_hop_accuracy(encoder, data, val, device)
     logger.info(
-        "flow encoder: predicted vs. actual onset strength on %d validation clips: r = %.3f",
+        "flow encoder: predicted vs. actual onset strength on %d validation clips: r = %.3f; "
+        "hop of each event to within one of %d: %.0f %%",
         len(val),
         correlation,
+        onset_hops,
+        100 * hop_accuracy,
     )
     return {
         **encoder.export(),
         # Kept beside the trunk (which is all the flow-based model loads) to check what was learned.
         "onset_head": {k: v for k, v in encoder.state_dict().items() if k.startswith("onset.")},
-        "objective": "onset strength of each window's audio, from its motion",
+        "objective": "onset strength of each window's audio and the hop it falls in, from its motion",
+        "onset_hops": onset_hops,
         "categories": sorted({r.category for r in train}),
         "val_onset_correlation": correlation,
+        "val_onset_hop_accuracy": hop_accuracy,
         "steps": steps,
     }
 
 
 def onset_predictor(checkpoint: dict) -> FlowEncoder:
     """The pre-trained encoder with its onset head, from a checkpoint `pretrain_flow_encoder` wrote."""
-    encoder = FlowEncoder(FlowEncoderConfig(**checkpoint["config"]), onset_head=True)
+    encoder = FlowEncoder(FlowEncoderConfig(**checkpoint["config"]), onset_hops=onset_hops_of(checkpoint))
     encoder.load_state_dict(checkpoint["state_dict"] | checkpoint["onset_head"])
     return encoder.eval()
 
 
+def onset_hops_of(checkpoint: dict) -> int:
+    """Hops per window of a pre-trained encoder's onset head (those written before hops: one)."""
+    return int(checkpoint.get("onset_hops", 1))
+
+
 @torch.no_grad()
 def predict_onsets(encoder: FlowEncoder, window_flow: torch.Tensor, device: str = "cpu") -> torch.Tensor:
-    """(num_frames,) predicted onset strength of every window of one clip."""
-    stacks = _clip_stacks(window_flow, encoder.config.stack)
-    return encoder.onset_strength(stacks.to(device)).cpu()
+    """(num_frames, onset_hops): the predicted onset profile of every window of one clip."""
+    stacks = _clip_stacks(window_flow, encoder.config.stack).to(device)
+    return encoder.onset_profile(encoder(stacks)).cpu()
 
 
-@torch.no_grad()
-def fit_onset_head(exported: dict, data: PreparedData, *, category: str | None = None) -> dict:
-    """An onset head for flow encoder weights trained elsewhere (which bring none): the least-squares
-    linear map from the frozen trunk's feature of every training window to its onset strength."""
+HEAD_FIT_STEPS = 300  # full-batch steps of the hop classifier fitted on frozen features
+
+
+def fit_onset_head(
+    exported: dict, data: PreparedData, *, onset_hops: int = 1, category: str | None = None
+) -> dict:
+    """An onset head for flow encoder weights trained elsewhere (which bring none), on the frozen
+    trunk's feature of every training window: the strength by least squares (the linear map that
+    correlates best), the hop of each event by multinomial logistic regression (no closed form)."""
     encoder = FlowEncoder(FlowEncoderConfig(**exported["config"]))
     encoder.load_state_dict(trunk_weights(exported["state_dict"]))
     encoder.eval()
     features, targets = [], []
-    for record in data.clips(split="train", category=category):
-        flow, strength = _clip_targets(data, record)
-        features.append(encoder(_clip_stacks(flow, encoder.config.stack)))
-        targets.append(strength)
+    with torch.no_grad():
+        for record in data.clips(split="train", category=category):
+            flow, profile = _clip_targets(data, record, onset_hops)
+            features.append(encoder(_clip_stacks(flow, encoder.config.stack)))
+            targets.append(profile)
     if not features:
         raise ValueError(f"no training clips in {data.root} to fit the flow encoder's onset head on")
-    x = torch.cat(features)
-    x = torch.cat([x, x.new_ones(x.shape[0], 1)], dim=1)  # the bias as a constant input
-    solution = torch.linalg.lstsq(x, torch.cat(targets)[:, None]).solution[:, 0]
-    return {"onset.weight": solution[None, :-1].clone(), "onset.bias": solution[-1:].clone()}
+    x, profile = torch.cat(features), torch.cat(targets)
+    ones = torch.cat([x, x.new_ones(x.shape[0], 1)], dim=1)  # the bias as a constant input
+    solution = torch.linalg.lstsq(ones, profile.sum(dim=1, keepdim=True)).solution[:, 0]
+    weight, bias = solution[None, :-1].clone(), solution[-1:].clone()
+    events = profile.sum(dim=1) >= EVENT_STRENGTH
+    if onset_hops > 1:
+        classifier = torch.nn.Linear(x.shape[1], onset_hops)
+        if bool(events.any()):
+            optimizer = torch.optim.Adam(classifier.parameters(), lr=1e-2)
+            wanted = profile[events].argmax(dim=1)
+            for _ in range(HEAD_FIT_STEPS):
+                loss = functional.cross_entropy(classifier(x[events]), wanted)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+        weight = torch.cat([weight, classifier.weight.detach()])
+        bias = torch.cat([bias, classifier.bias.detach()])
+    return {"onset.weight": weight, "onset.bias": bias}
 
 
 @torch.no_grad()
-def onset_correlation(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
-    """Pearson r over every window of ``records`` between predicted and actual onset strength."""
+def _predicted_and_actual(
+    encoder: FlowEncoder, data: PreparedData, records: list, device: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predicted and actual onset profiles of every window of ``records``, (N, onset_hops) each."""
     was_training = encoder.training
     encoder.eval()
     predicted, actual = [], []
     for record in records:
-        flow, strength = _clip_targets(data, record)
+        flow, profile = _clip_targets(data, record, encoder.onset_hops)
         predicted.append(predict_onsets(encoder, flow, device))
-        actual.append(strength)
+        actual.append(profile)
     encoder.train(was_training)
-    both = torch.stack([torch.cat(predicted), torch.cat(actual)])
+    return torch.cat(predicted), torch.cat(actual)
+
+
+def onset_correlation(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
+    """Pearson r over every window of ``records`` between predicted and actual onset strength."""
+    predicted, actual = _predicted_and_actual(encoder, data, records, device)
+    both = torch.stack([predicted.sum(dim=1), actual.sum(dim=1)])
     return float(torch.corrcoef(both)[0, 1].nan_to_num(0.0))
+
+
+def onset_hop_accuracy(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
+    """Share of the event windows of ``records`` whose most likely hop is, to within one, the hop where
+    their sound rises most (1.0 with one hop per window; NaN without events)."""
+    predicted, actual = _predicted_and_actual(encoder, data, records, device)
+    events = actual.sum(dim=1) >= EVENT_STRENGTH
+    if not bool(events.any()):
+        return float("nan")
+    off = (predicted[events].argmax(dim=1) - actual[events].argmax(dim=1)).abs()
+    return float((off <= 1).float().mean())
 
 
 def load_or_pretrain_flow_encoder(
@@ -171,21 +243,33 @@ def load_or_pretrain_flow_encoder(
 ) -> dict:
     """External weights when given; else `runs/flow_encoder.pt`, pre-trained there on first use (on
     ``category``'s training clips, or all) and again when it was written by the older category-classifier
-    pre-training (format 1)."""
+    pre-training (format 1) or its onset head has other hops per window than the model's."""
+    hops = model_config.onset_hops
     if given is not None:
         exported = load_flow_encoder_weights(given)
-        if model_config.uses_onsets and "onset_head" not in exported:
-            logger.info("%s has no onset head: fitting one on the training clips", given)
-            exported["onset_head"] = fit_onset_head(exported, data, category=category)
+        if model_config.uses_onsets and ("onset_head" not in exported or onset_hops_of(exported) != hops):
+            logger.info("%s has no onset head of %d hops: fitting one on the training clips", given, hops)
+            exported["onset_head"] = fit_onset_head(exported, data, onset_hops=hops, category=category)
+            exported["onset_hops"] = hops
         return exported
     path = runs / FLOW_ENCODER_FILE
     if path.exists():
-        found = torch.load(path, map_location="cpu", weights_only=True).get("format")
-        if found == FORMATS[FLOW_ENCODER]:
+        found = torch.load(path, map_location="cpu", weights_only=True)
+        if found.get("format") != FORMATS[FLOW_ENCODER]:
+            logger.warning(
+                "%s is a format-%s flow encoder (a category classifier): pre-training again",
+                path,
+                found.get("format"),
+            )
+        elif model_config.uses_onsets and onset_hops_of(found) != hops:
+            logger.warning(
+                "%s places onsets at %d hops per window, the model at %d: pre-training again",
+                path,
+                onset_hops_of(found),
+                hops,
+            )
+        else:
             return load_checkpoint(path, kind=FLOW_ENCODER)
-        logger.warning(
-            "%s is a format-%s flow encoder (a category classifier): pre-training again", path, found
-        )
     logger.info("pre-training the flow encoder on %s into %s", data.root, path)
     config = FlowEncoderConfig(
         model_config.flow_stack,
@@ -194,7 +278,7 @@ def load_or_pretrain_flow_encoder(
         model_config.flow_feature_dim,
     )
     payload = pretrain_flow_encoder(
-        data, config, category=category, steps=steps, device=device, progress=progress
+        data, config, onset_hops=hops, category=category, steps=steps, device=device, progress=progress
     )
     save_checkpoint(path, payload, kind=FLOW_ENCODER)
     return load_checkpoint(path, kind=FLOW_ENCODER)

@@ -7,6 +7,7 @@ import torch
 
 from generation.config import CONDITIONINGS, FLOW, FRAME, SEQ2SEQ, UNCONDITIONAL, ModelConfig, preset
 from generation.model import SampleRNN
+from generation.onset_strength import HOPS_PER_WINDOW
 
 B, FEATURES, FLOW_SIZE = 3, 24, 8
 TOP = 16  # the tiny preset's coarse frame
@@ -15,7 +16,13 @@ SPF = 64  # a small "video frame" keeps the tests fast; the bookkeeping is the s
 
 def config(conditioning: str) -> ModelConfig:
     return preset(
-        "tiny", conditioning=conditioning, feature_dim=FEATURES, flow_size=FLOW_SIZE, video_frame_samples=SPF
+        "tiny",
+        conditioning=conditioning,
+        feature_dim=FEATURES,
+        flow_size=FLOW_SIZE,
+        video_frame_samples=SPF,
+        # The flow model's onset cue at each of the 4 coarse steps of a 64-sample frame.
+        **({"onset_hops": 4} if conditioning == FLOW else {}),
     )
 
 
@@ -89,7 +96,7 @@ def test_per_frame_vision_starts_silent_and_the_gain_learns(conditioning: str) -
     torch.manual_seed(0)
     model = SampleRNN(config(conditioning))
     # The flow model's onset strength has a path of its own, which is not silent: hold it fixed.
-    x, other = inputs(2, seed=0) | {"onsets": torch.ones(B, 2)}, inputs(2, seed=1)
+    x, other = inputs(2, seed=0) | {"onsets": torch.ones(B, 2, HOPS_PER_WINDOW)}, inputs(2, seed=1)
     seen = dict(x, features=other["features"], flow=other["flow"])
     with torch.no_grad():
         assert torch.equal(run(model, x)[0], run(model, seen)[0])  # the per-frame path adds zero
@@ -156,26 +163,48 @@ def test_misaligned_features_are_an_error() -> None:
         model(x["codes"], None, x["features"][:, :1])
 
 
-def test_flow_model_follows_the_predicted_onset_strength_or_the_one_it_is_told() -> None:
+def test_flow_model_follows_the_predicted_onset_profile_or_the_one_it_is_told() -> None:
     torch.manual_seed(0)
     model = SampleRNN(config(FLOW)).eval()
     x = inputs(2)
+    hops = model.config.onset_hops  # 4: one per coarse step of the tests' 64-sample frames
     with torch.no_grad():
-        predicted = model.flow_encoder.onset(
+        predicted = model.flow_encoder.onset_profile(
             model.flow_encoder.per_frame(
                 model.initial_state(B, x["clip_features"], x["clip_frames"]).flow_history, x["flow"]
             )[0]
-        ).squeeze(-1)
+        )
+        assert predicted.shape == (B, 2, hops)
         plain = run(model, x)[0]
-        # NaN = "use the prediction"; a told value replaces it for that frame only.
-        assert torch.equal(run(model, x | {"onsets": torch.full((B, 2), torch.nan)})[0], plain)
-        assert torch.allclose(run(model, x | {"onsets": predicted})[0], plain, atol=1e-6)
-        told = predicted.clone()
-        told[0, 1] += 3.0  # a strike in stream 0's second frame
+        # NaN = "use the prediction"; a told profile replaces it for that frame only. It is told at
+        # the data's 8 hops per window, which the model sums pairwise to its 4.
+        assert torch.equal(
+            run(model, x | {"onsets": torch.full((B, 2, HOPS_PER_WINDOW), torch.nan)})[0], plain
+        )
+        same = torch.zeros(B, 2, HOPS_PER_WINDOW)
+        same[..., ::2] = predicted
+        assert torch.allclose(run(model, x | {"onsets": same})[0], plain, atol=1e-6)
+        told = same.clone()
+        told[0, 1, 5] += 3.0  # a strike in stream 0's second frame, hop 5 of 8 = the model's hop 2
         out = run(model, x | {"onsets": told})[0]
     assert torch.equal(out[1:], plain[1:])
-    assert torch.equal(out[0, :SPF], plain[0, :SPF])  # causal: the first frame cannot know
-    assert not torch.allclose(out[0, SPF:], plain[0, SPF:])
+    # Causal, and placed: nothing changes before the coarse step of the strike's hop.
+    strike = SPF + 2 * (SPF // hops)
+    assert torch.equal(out[0, :strike], plain[0, :strike])
+    assert not torch.allclose(out[0, strike:], plain[0, strike:])
+
+
+def test_flow_models_from_before_onset_hops_keep_one_cue_per_frame() -> None:
+    old = {k: v for k, v in vars(config(FLOW)).items() if k != "onset_hops"}
+    rebuilt = ModelConfig.from_dict(old)
+    assert rebuilt.onset_hops == 1 and rebuilt.conditioning_steps_per_video_frame == 1
+    model = SampleRNN(rebuilt)
+    assert model.flow_encoder.onset.out_features == 1  # the strength alone, as then
+    x = inputs(2)
+    logits, _ = run(model, x | {"onsets": torch.ones(B, 2, HOPS_PER_WINDOW)})
+    assert logits.shape == (B, 2 * SPF, model.config.levels)
+    frame = {k: v for k, v in vars(config(FRAME)).items() if k != "onset_hops"}
+    assert ModelConfig.from_dict(frame) == config(FRAME)  # for the other models it means nothing
 
 
 def test_configs_written_before_onset_conditioning_rebuild_the_model_they_came_from() -> None:

@@ -26,7 +26,12 @@ def conditioned_inputs(frames: int) -> dict:
 def tiny_model(conditioning: str) -> SampleRNN:
     torch.manual_seed(0)
     config = preset(
-        "tiny", conditioning=conditioning, feature_dim=FEATURES, flow_size=FLOW_SIZE, video_frame_samples=SPF
+        "tiny",
+        conditioning=conditioning,
+        feature_dim=FEATURES,
+        flow_size=FLOW_SIZE,
+        video_frame_samples=SPF,
+        onset_hops=4,  # the 4 coarse steps of a 64-sample frame, one each
     )
     return SampleRNN(config).eval()
 

@@ -202,7 +202,8 @@ def test_cli_names_an_unknown_category(prepared: Path, tmp_path: Path, capsys) -
 
 
 def test_told_onsets_replace_the_prediction_and_weigh_their_windows_only_in_told_streams() -> None:
-    onsets = torch.tensor([[0.0, 3.0], [2.0, 0.5]])
+    onsets = torch.zeros(2, 2, 4)  # (streams, windows, hops): each window's strength in one hop
+    onsets[0, 1, 2], onsets[1, 0, 0], onsets[1, 1, 3] = 3.0, 2.0, 0.5
     given, weight = told_onsets(onsets, torch.tensor([True, False]), onset_weight=4.0, samples_per_frame=3)
     assert torch.equal(given[0], onsets[0]) and given[1].isnan().all()
     assert torch.equal(weight[0], torch.tensor([1.0, 1.0, 1.0, 13.0, 13.0, 13.0]))

@@ -42,6 +42,7 @@ class SampleListing:
     clips: list[ListedClip] = field(default_factory=list)
     # category -> sha256 of the checkpoint file that made its soundtracks (listings before it: none)
     checkpoints: dict[str, str] = field(default_factory=dict)
+    onset_guidance: float = 1.0  # the sampler's (generation.sample); listings before it: none (1)
 
     @property
     def categories(self) -> list[str]:
@@ -72,6 +73,7 @@ class SampleListing:
                 sample_rate=raw.get("sample_rate", 0),
                 clips=entries,
                 checkpoints=dict(raw.get("checkpoints", {})),
+                onset_guidance=float(raw.get("onset_guidance", 1.0)),
             )
         except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             raise ListingError(f"{path}: not the output of `python -m generation sample` ({error})") from None

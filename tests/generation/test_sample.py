@@ -7,7 +7,7 @@ import torch
 
 from generation.config import CONDITIONINGS, preset
 from generation.model import SampleRNN
-from generation.sample import Generator
+from generation.sample import Generator, SampleConfig
 from tests.generation.oracle import reference_generate
 
 B, FEATURES, FLOW_SIZE, SPF = 2, 24, 8, 64
@@ -43,6 +43,37 @@ def test_fast_path_equals_the_teacher_forced_definition(conditioning: str) -> No
     fast = Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x)
     slow = reference_generate(model, 2 * SPF, batch_size=B, seed=3, **x)
     assert torch.equal(fast, slow)
+
+
+def test_onset_guided_sampling_equals_the_teacher_forced_definition() -> None:
+    model = tiny_model("flow")
+    with torch.no_grad():
+        model.flow_encoder.onset.bias[0] = 5.0  # strong cues: events for the guidance to act on
+    x = conditioned_inputs(frames=2)
+    fast = Generator(model).generate(2 * SPF, batch_size=B, seed=3, onset_guidance=5.0, **x)
+    slow = reference_generate(model, 2 * SPF, batch_size=B, seed=3, onset_guidance=5.0, **x)
+    assert torch.equal(fast, slow)
+    assert not torch.equal(fast, Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x))
+
+
+def test_onset_guidance_changes_nothing_where_the_video_shows_no_event() -> None:
+    model = tiny_model("flow")
+    with torch.no_grad():
+        model.flow_encoder.onset.bias[0] = -5.0  # every window's predicted strength far below an event
+    x = conditioned_inputs(frames=2)
+    plain = Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x)
+    assert torch.equal(
+        Generator(model).generate(2 * SPF, batch_size=B, seed=3, onset_guidance=3.0, **x), plain
+    )
+
+
+def test_onset_guidance_needs_an_onset_cue_and_a_scale_of_at_least_one() -> None:
+    with pytest.raises(ValueError, match="onset guidance needs a flow-based model"):
+        Generator(tiny_model("frame")).generate(
+            SPF, batch_size=B, onset_guidance=2.0, **conditioned_inputs(1)
+        )
+    with pytest.raises(ValueError, match="onset_guidance must be >= 1"):
+        SampleConfig(onset_guidance=0.5)
 
 
 def test_same_seed_same_audio_other_seed_other_audio() -> None:

@@ -4,7 +4,8 @@
 # encoder, then the flow and frame models and the unconditional baseline, their soundtracks of the
 # held-out clips, every objective metric, the vision ablation and a spectrogram figure; the summary goes
 # to benchmarks/follows_video.json. Every step resumes (rerun the same command after an interruption).
-#   bash benchmarks/follows_video.sh [CATEGORY]      (STEPS=1500 FLOW_STEPS=$STEPS MODELS="flow frame unconditional")
+#   bash benchmarks/follows_video.sh [CATEGORY]
+#   (STEPS=1500 FLOW_STEPS=$STEPS MODELS="flow frame unconditional" GUIDANCE=1)
 # 2-core CPU: data about 35 min, each model about 22 min (two at a time), the rest a few minutes.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ CATEGORY=${1:-drum}
 STEPS=${STEPS:-1500}
 FLOW_STEPS=${FLOW_STEPS:-$STEPS}
 MODELS=${MODELS:-flow frame unconditional}
+GUIDANCE=${GUIDANCE:-1}  # the flow model's --onset-guidance (2 was best on the drum validation clips)
 ROOT=data/big D=data/big/prepared R=data/big/runs S=data/big/samples
 mkdir -p $ROOT
 [ -f $ROOT/videos/synth.json ] || $P -m generation.synth --out $ROOT/videos --clips 130 --categories drum,fireworks
@@ -39,14 +41,18 @@ with open(out, "w", newline="") as f:
 PY
 generated=()
 for model in $MODELS; do
+  out=$S/$model guidance=()
+  if [ $model = flow ] && [ "$GUIDANCE" != 1 ]; then  # guided soundtracks in a folder of their own
+    out=$S/flow-guidance-$GUIDANCE guidance=(--onset-guidance "$GUIDANCE")
+  fi
   # Soundtracks of an older checkpoint would be kept (sampling skips clips already done): drop them.
-  if [ -d $S/$model/$CATEGORY ] && [ $S/$model/$CATEGORY -ot $R/$CATEGORY/$model/best.pt ]; then
-    rm -rf "${S:?}/$model/$CATEGORY"
+  if [ -d $out/$CATEGORY ] && [ $out/$CATEGORY -ot $R/$CATEGORY/$model/best.pt ]; then
+    rm -rf "${out:?}/$CATEGORY"
   fi
   OMP_NUM_THREADS=1 $P -m generation sample --checkpoint $R/$CATEGORY/$model/best.pt --data $D --split test \
-    --category $CATEGORY --out $S/$model > $ROOT/sample-$CATEGORY-$model.log 2>&1 &
+    --category $CATEGORY "${guidance[@]}" --out $out > $ROOT/sample-$CATEGORY-$model.log 2>&1 &
   while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 5; done
-  generated+=(--generated "$model=$S/$model")
+  generated+=(--generated "$model=$out")
 done
 wait
 $P -m evaluation metrics --real $ROOT/test-$CATEGORY.csv "${generated[@]}" --runs $R --data $D \

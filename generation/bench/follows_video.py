@@ -56,7 +56,8 @@ def summarise(category: str, metrics: Path, runs: Path, steps: int, previous: di
     result = dict(previous or {})
     result.setdefault("benchmark", "follows-video")
     result["command"] = (
-        "STEPS=1500 FLOW_STEPS=N bash benchmarks/follows_video.sh CATEGORY (each model's checkpoint_step)"
+        "STEPS=1500 FLOW_STEPS=N GUIDANCE=W bash benchmarks/follows_video.sh CATEGORY "
+        "(each model's checkpoint_step; W: the flow model's --onset-guidance)"
     )
     result.setdefault("categories", {})[category] = {
         "steps": steps,

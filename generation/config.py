@@ -63,11 +63,6 @@ class PrepareConfig:
             raise ValueError(f"clip_seconds ({self.clip_seconds}) is below min_seconds ({self.min_seconds})")
 
     @property
-    def conditioning_steps_per_video_frame(self) -> int:
-        """Visual conditioning vectors per video frame: one, or (onset cue) one per onset hop."""
-        return self.onset_hops if self.uses_onsets else 1
-
-    @property
     def fps(self) -> float:
         return self.sample_rate / self.samples_per_frame
 

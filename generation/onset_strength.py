@@ -33,8 +33,8 @@ def onset_profile(audio: torch.Tensor, samples_per_frame: int, num_frames: int) 
     A cue per window alone tells a sound model only that a strike falls somewhere among its 1 024
     samples: with a strike every 0.4 s, which the model knows anyway, about log2(6 400 / 1 024) ≈ 2.6
     bits per strike, too little for likelihood training to learn from, and at sampling a hazard spread
-    over the window. Placed in its 8-ms hop,
-    the cue says where the strike begins (`ModelConfig.onset_hops`).
+    over the window. Placed in its 8-ms hop, the cue says where the strike begins
+    (`ModelConfig.onset_hops`).
     """
     hop = samples_per_frame // HOPS_PER_WINDOW
     samples = torch.zeros(num_frames * samples_per_frame)

@@ -114,8 +114,8 @@ def pretrain_flow_encoder(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    correlation = onset_correlation(encoder, data, val, device)
-    hop_accuracy = onset_hop_accuracy(encoder, data, val, device)
+    predicted, actual = _predicted_and_actual(encoder, data, val, device)  # one pass for both scores
+    correlation, hop_accuracy = _correlation(predicted, actual), _hop_accuracy(predicted, actual)
     logger.info(
         "flow encoder: predicted vs. actual onset strength on %d validation clips: r = %.3f; "
         "hop of each event to within one of %d: %.0f %%",
@@ -212,22 +212,28 @@ def _predicted_and_actual(
     return torch.cat(predicted), torch.cat(actual)
 
 
-def onset_correlation(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
-    """Pearson r over every window of ``records`` between predicted and actual onset strength."""
-    predicted, actual = _predicted_and_actual(encoder, data, records, device)
+def _correlation(predicted: torch.Tensor, actual: torch.Tensor) -> float:
     both = torch.stack([predicted.sum(dim=1), actual.sum(dim=1)])
     return float(torch.corrcoef(both)[0, 1].nan_to_num(0.0))
 
 
-def onset_hop_accuracy(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
-    """Share of the event windows of ``records`` whose most likely hop is, to within one, the hop where
-    their sound rises most (1.0 with one hop per window; NaN without events)."""
-    predicted, actual = _predicted_and_actual(encoder, data, records, device)
+def _hop_accuracy(predicted: torch.Tensor, actual: torch.Tensor) -> float:
     events = actual.sum(dim=1) >= EVENT_STRENGTH
     if not bool(events.any()):
         return float("nan")
     off = (predicted[events].argmax(dim=1) - actual[events].argmax(dim=1)).abs()
     return float((off <= 1).float().mean())
+
+
+def onset_correlation(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
+    """Pearson r over every window of ``records`` between predicted and actual onset strength."""
+    return _correlation(*_predicted_and_actual(encoder, data, records, device))
+
+
+def onset_hop_accuracy(encoder: FlowEncoder, data: PreparedData, records: list, device: str = "cpu") -> float:
+    """Share of the event windows of ``records`` whose most likely hop is, to within one, the hop where
+    their sound rises most (1.0 with one hop per window; NaN without events)."""
+    return _hop_accuracy(*_predicted_and_actual(encoder, data, records, device))
 
 
 def load_or_pretrain_flow_encoder(

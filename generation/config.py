@@ -129,6 +129,10 @@ class ModelConfig:
     # frame; 8 = in every 8-ms hop, the cue placed where the strike begins (`train --onset-hops`).
     # Measured on the drum set it did not help yet (README, "Does the sound follow the video?").
     onset_hops: int = 1
+    # ... and a learned "no cue" input in its place for a share of training's streams (`train
+    # --onset-dropout`): onset guidance then steers away from what the model does told nothing, the
+    # unconditional branch of classifier-free guidance, instead of from a cue with its events clamped.
+    onset_null: bool = False
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:

@@ -214,6 +214,9 @@ class SampleRNN(nn.Module):
             # way 4 096 features did, and started silent its gain had moved to 0.01 after 1 000 steps
             # (0.49 open) — the model never learned to listen to it.
             self.onset_input = wn_linear(1, c.dim)
+        if c.uses_onsets and c.onset_null:
+            # What a stream told nothing about onsets sees in the cue's place; starts as a cue of 0.
+            self.onset_null = nn.Parameter(torch.zeros(c.dim))
 
     def train(self, mode: bool = True) -> SampleRNN:
         super().train(mode)
@@ -271,12 +274,15 @@ class SampleRNN(nn.Module):
         flow: torch.Tensor | None,
         state: State,
         onsets: torch.Tensor | None = None,
+        uncued: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor | None, State]:
         """(B, K·n, dim) for the coarsest tier, n = conditioning_steps_per_video_frame vectors per video
         frame (one, or one per onset hop); and the state with the encoder advanced.
 
         onsets (B, K, HOPS_PER_WINDOW): the audio's own onset profile, told to the model in place of
         the flow encoder's prediction where it is not NaN (training only; see the module docstring).
+        uncued (B,) bool: streams given the learned "no cue" input instead (models with onset_null:
+        training's cue dropout, and the branch onset guidance steers away from).
         """
         c = self.config
         if c.conditioning == FRAME:
@@ -293,6 +299,10 @@ class SampleRNN(nn.Module):
                     told = pool_profile(onsets, c.onset_hops)
                     strength = torch.where(told.isnan(), strength, told)
                 cue = self.onset_input(strength.unsqueeze(-1))  # (B, K, hops, dim)
+                if uncued is not None:
+                    if not c.onset_null:
+                        raise ValueError("this model has no 'no cue' input (trained without --onset-dropout)")
+                    cue = torch.where(uncued.view(-1, 1, 1, 1), self.onset_null.to(cue.dtype), cue)
                 joined = (joined.unsqueeze(2) + cue).flatten(1, 2)
             return joined, State(state.top, state.mid, encoder, history)
         return None, state
@@ -307,6 +317,7 @@ class SampleRNN(nn.Module):
         clip_features: torch.Tensor | None = None,
         clip_frames: torch.Tensor | None = None,
         onsets: torch.Tensor | None = None,
+        uncued: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, State]:
         """One truncated-BPTT chunk.
 
@@ -315,7 +326,8 @@ class SampleRNN(nn.Module):
         reset: (B,) streams starting a clip here, which begin from the initial state (computed from
         clip_features (B, T_max, F) and clip_frames (B,) for the encoder models); state None = all reset;
         onsets (B, K): the audio's own onset strength per frame, NaN where the prediction is to be used
-        (training's teacher forcing of the flow-based model; None = the prediction everywhere).
+        (training's teacher forcing of the flow-based model; None = the prediction everywhere);
+        uncued (B,): streams given the "no cue" input (training's cue dropout; `visual_conditioning`).
         Returns logits (B, C, levels) predicting codes[:, top_frame:] and the state after the chunk.
         Resetting inside forward keeps every parameter in the graph that DistributedDataParallel sees.
         """
@@ -331,7 +343,7 @@ class SampleRNN(nn.Module):
             )
         x = self._frame_input(codes)
 
-        conditioning, state = self.visual_conditioning(features, flow, state, onsets)
+        conditioning, state = self.visual_conditioning(features, flow, state, onsets, uncued)
         if conditioning is not None:
             frames = chunk // c.video_frame_samples
             per_frame = c.conditioning_steps_per_video_frame

@@ -7,7 +7,8 @@ fixed size, so memory grows with clip length only by the output buffer.
 
 Onset guidance (flow-based model, `SampleConfig.onset_guidance`): classifier-free guidance (Ho and
 Salimans 2022; AudioGen and MusicGen guide their autoregressive decoders the same way) between the
-video's onset cue and the same cue with its events taken out (`without_events`). Each clip runs
+video's onset cue and the same cue with its events taken out (`without_events`) — or, for a model
+trained with cue dropout (`train --onset-dropout`), its learned "no cue" input. Each clip runs
 twice, as two rows of the batch that share every drawn sample; a sample is drawn from
 l_without + w · (l_with − l_without): w = 1 is plain sampling, w > 1 makes the model strike more
 surely where the video shows a strike, and changes nothing where it shows none.
@@ -238,7 +239,12 @@ class Generator:
 
     def _without_events(self, features: torch.Tensor, flow: torch.Tensor, state: State) -> torch.Tensor:
         """The conditioning of one video frame with the onset cue the video predicts, its events taken
-        out (`without_events`), told to the model as training tells it its own; state as before it."""
+        out (`without_events`), told to the model as training tells it its own; for a model trained
+        with cue dropout, its learned "no cue" input instead. State as before it."""
+        if self.config.onset_null:
+            uncued = torch.ones(features.shape[0], dtype=torch.bool, device=features.device)
+            cond, _ = self.model.visual_conditioning(features, flow, state, uncued=uncued)
+            return cond
         flow_features, _ = self.model.flow_encoder.per_frame(state.flow_history, flow)
         strength = without_events(self.model.flow_encoder.onset_profile(flow_features))
         told = torch.zeros(*strength.shape[:2], HOPS_PER_WINDOW, device=strength.device)

@@ -73,6 +73,12 @@ class TrainConfig:
         "flow-based model: in the streams told the audio's own onset strength, a window of strength s "
         "weighs 1 + this x s in the loss (0 = unweighted)",
     )
+    onset_dropout: float = option(
+        0.0,
+        "flow-based model: share of streams per step given a learned 'no cue' input in place of the "
+        "onset cue, so that --onset-guidance at sampling steers away from the model told nothing "
+        "(classifier-free guidance's unconditional branch); 0 = off",
+    )
     flow_encoder_steps: int = option(
         2000, "flow-based model: steps of the flow encoder's pre-training when the runs folder has none"
     )
@@ -83,6 +89,8 @@ class TrainConfig:
             raise ValueError(f"onset_weight must be >= 0, got {self.onset_weight}")
         if not 0.0 <= self.onset_teacher <= 1.0:
             raise ValueError(f"onset_teacher must be in [0, 1], got {self.onset_teacher}")
+        if not 0.0 <= self.onset_dropout < 1.0:
+            raise ValueError(f"onset_dropout must be in [0, 1), got {self.onset_dropout}")
 
 
 @dataclass
@@ -107,6 +115,15 @@ def bits_per_sample(
 ) -> tuple[torch.Tensor, int]:
     """Summed NLL in bits over the masked samples, and how many there were."""
     return (sample_bits(logits, targets) * mask).sum(), int(mask.sum())
+
+
+def with_cue_dropout(model_config: ModelConfig, config: TrainConfig) -> ModelConfig:
+    """The model trained: a flow-based model trained with cue dropout has the "no cue" input."""
+    if not model_config.uses_onsets:
+        return model_config
+    if model_config.onset_null and config.onset_dropout == 0:
+        raise ValueError("a model with a 'no cue' input (onset_null) needs onset_dropout > 0 to learn it")
+    return model_config.replace(onset_null=config.onset_dropout > 0)
 
 
 def told_onsets(
@@ -275,6 +292,7 @@ def train(
     flow_encoder: Path | None = None,
     progress: bool = True,
 ) -> TrainResult:
+    model_config = with_cue_dropout(model_config, config)
     run = _setup(data_root, runs, model_config, config, device, flow_encoder, progress)
     _resume(run)
     trained = _wrapped(run)
@@ -442,6 +460,8 @@ def _step(run: _Run, trained: torch.nn.Module, batch: Batch) -> tuple[float, int
             batch.onsets, told, run.config.onset_weight, run.model_config.video_frame_samples
         )
         inputs["onsets"] = onsets.to(run.device)
+        if run.model_config.onset_null:
+            inputs["uncued"] = (torch.rand(batch.onsets.shape[0]) < run.config.onset_dropout).to(run.device)
         weight = weight * per_sample.to(run.device)
     with autocast(run.device, run.precision):
         logits, state = trained(codes[:, :-1], run.state, **inputs)

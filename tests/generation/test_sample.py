@@ -23,7 +23,7 @@ def conditioned_inputs(frames: int) -> dict:
     }
 
 
-def tiny_model(conditioning: str) -> SampleRNN:
+def tiny_model(conditioning: str, **changes: object) -> SampleRNN:
     torch.manual_seed(0)
     config = preset(
         "tiny",
@@ -32,6 +32,7 @@ def tiny_model(conditioning: str) -> SampleRNN:
         flow_size=FLOW_SIZE,
         video_frame_samples=SPF,
         onset_hops=4,  # the 4 coarse steps of a 64-sample frame, one each
+        **changes,
     )
     return SampleRNN(config).eval()
 
@@ -52,6 +53,17 @@ def test_onset_guided_sampling_equals_the_teacher_forced_definition() -> None:
     x = conditioned_inputs(frames=2)
     fast = Generator(model).generate(2 * SPF, batch_size=B, seed=3, onset_guidance=5.0, **x)
     slow = reference_generate(model, 2 * SPF, batch_size=B, seed=3, onset_guidance=5.0, **x)
+    assert torch.equal(fast, slow)
+    assert not torch.equal(fast, Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x))
+
+
+def test_onset_guidance_of_a_model_trained_with_cue_dropout_steers_away_from_its_no_cue_input() -> None:
+    model = tiny_model("flow", onset_null=True)
+    with torch.no_grad():
+        model.onset_null.normal_(0.0, 3.0)  # as if learned: unlike any cue the video gives
+    x = conditioned_inputs(frames=2)
+    fast = Generator(model).generate(2 * SPF, batch_size=B, seed=3, onset_guidance=3.0, **x)
+    slow = reference_generate(model, 2 * SPF, batch_size=B, seed=3, onset_guidance=3.0, **x)
     assert torch.equal(fast, slow)
     assert not torch.equal(fast, Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x))
 

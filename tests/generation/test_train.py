@@ -208,3 +208,21 @@ def test_told_onsets_replace_the_prediction_and_weigh_their_windows_only_in_told
     assert torch.equal(given[0], onsets[0]) and given[1].isnan().all()
     assert torch.equal(weight[0], torch.tensor([1.0, 1.0, 1.0, 13.0, 13.0, 13.0]))
     assert torch.equal(weight[1], torch.ones(6))
+
+
+def test_cue_dropout_trains_the_no_cue_input_of_the_flow_model_only(
+    prepared: Path, tmp_path: Path, flow_encoder: Path
+) -> None:
+    data = PreparedData(prepared)
+    config = TrainConfig(category="drum", steps=4, batch_size=4, val_every=4, onset_dropout=0.5, seed=1)
+    result = train(prepared, tmp_path, tiny(data, FLOW), config, flow_encoder=flow_encoder, progress=False)
+    model, _ = model_from_checkpoint(result.run_dir / "last.pt")
+    assert model.config.onset_null
+    assert model.onset_null.abs().sum() > 0  # started at zero: some stream was given it and it learned
+    other = train(prepared, tmp_path, tiny(data, SEQ2SEQ), config, progress=False)
+    assert not model_from_checkpoint(other.run_dir / "last.pt")[0].config.onset_null
+    with pytest.raises(ValueError, match="onset_dropout must be in"):
+        TrainConfig(category="drum", onset_dropout=1.0)
+    with pytest.raises(ValueError, match="needs onset_dropout > 0"):
+        untrained_null = tiny(data, FLOW).replace(onset_null=True)
+        train(prepared, tmp_path / "null", untrained_null, TrainConfig(category="drum"))

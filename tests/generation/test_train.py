@@ -223,6 +223,6 @@ def test_cue_dropout_trains_the_no_cue_input_of_the_flow_model_only(
     assert not model_from_checkpoint(other.run_dir / "last.pt")[0].config.onset_null
     with pytest.raises(ValueError, match="onset_dropout must be in"):
         TrainConfig(category="drum", onset_dropout=1.0)
+    untrained_null = tiny(data, FLOW).replace(onset_null=True)
     with pytest.raises(ValueError, match="needs onset_dropout > 0"):
-        untrained_null = tiny(data, FLOW).replace(onset_null=True)
         train(prepared, tmp_path / "null", untrained_null, TrainConfig(category="drum"))

@@ -48,7 +48,8 @@ class SampleConfig:
     onset_guidance: float = option(
         1.0,
         "flow-based model: guidance scale toward the video's onset cue against the same cue without "
-        "its events (1 = off; 2 raised drum onset F1 from 0.35 to 0.64; sampling takes twice as long)",
+        "its events, or against the learned 'no cue' input of a model trained with --onset-dropout "
+        "(1 = off; 2 raised drum onset F1 from 0.35 to 0.64; sampling takes twice as long)",
     )
     seed: int = option(0, "seed of the sampling noise: the same seed gives the same audio")
     batch_size: int = option(16, "clips generated together")

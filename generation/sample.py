@@ -218,7 +218,7 @@ class Generator:
                 frame_flow = None if flow is None else flow[:, window].to(device)
                 cond, advanced = self.model.visual_conditioning(frame_features, frame_flow, state)
                 if rows != batch_size:
-                    cond = torch.cat([cond, self._without_events(frame_features, frame_flow, state)])
+                    cond = torch.cat([cond, self._guidance_baseline(frame_features, frame_flow, state)])
                 state = advanced
             top_h, mid_h = state.top, state.mid
             steps_per_vector = c.top_steps_per_video_frame // c.conditioning_steps_per_video_frame
@@ -238,7 +238,7 @@ class Generator:
         bar.close()
         return out
 
-    def _without_events(self, features: torch.Tensor, flow: torch.Tensor, state: State) -> torch.Tensor:
+    def _guidance_baseline(self, features: torch.Tensor, flow: torch.Tensor, state: State) -> torch.Tensor:
         """The conditioning of one video frame with the onset cue the video predicts, its events taken
         out (`without_events`), told to the model as training tells it its own; for a model trained
         with cue dropout, its learned "no cue" input instead. State as before it."""

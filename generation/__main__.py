@@ -130,6 +130,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     add_config_options(parser, TrainConfig)
     parser.add_argument("--quantization", choices=SCHEMES, default=LINEAR)
     _add_onset_hops(parser)
+    parser.add_argument(
+        "--onset-middle",
+        action="store_true",
+        help="flow-based model: its onset cue also enters the middle tier, through a projection of its own",
+    )
     parser.add_argument("--device", default=None, help="default: cuda (this process's GPU) if available")
     parser.add_argument(
         "--flow-encoder",
@@ -145,7 +150,12 @@ def _run_train(args: argparse.Namespace) -> int:
     categories = data.categories if args.category == "all" else [args.category]
     if args.category != "all" and args.category not in data.categories:
         raise ValueError(f"--category {args.category!r} is not in {args.data}: {', '.join(data.categories)}")
-    base = preset(args.preset, quantization=args.quantization, onset_hops=args.onset_hops)
+    base = preset(
+        args.preset,
+        quantization=args.quantization,
+        onset_hops=args.onset_hops,
+        onset_middle=args.onset_middle,
+    )
     for category in categories:
         for conditioning in conditionings_for(args.model):
             result = train(

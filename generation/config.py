@@ -133,6 +133,9 @@ class ModelConfig:
     # --onset-dropout`): onset guidance then steers away from what the model does told nothing, the
     # unconditional branch of classifier-free guidance, instead of from a cue with its events clamped.
     onset_null: bool = False
+    # ... and, through a projection of its own, into the middle tier's conditioning as well
+    # (`train --onset-middle`): one GRU between the cue and the sample-level MLP instead of two.
+    onset_middle: bool = False
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:

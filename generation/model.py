@@ -214,6 +214,10 @@ class SampleRNN(nn.Module):
             # way 4 096 features did, and started silent its gain had moved to 0.01 after 1 000 steps
             # (0.49 open) — the model never learned to listen to it.
             self.onset_input = wn_linear(1, c.dim)
+        if c.uses_onsets and c.onset_middle:
+            # The same cue straight into the middle tier: there the GRU that has to turn "a strike now"
+            # into a jump in amplitude steps every mid_frame samples, and nothing coarse stands between.
+            self.onset_middle_input = wn_linear(1, c.dim)
         if c.uses_onsets and c.onset_null:
             # What a stream told nothing about onsets sees in the cue's place; starts as a cue of 0.
             self.onset_null = nn.Parameter(torch.zeros(c.dim))
@@ -277,7 +281,8 @@ class SampleRNN(nn.Module):
         uncued: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor | None, State]:
         """(B, K·n, dim) for the coarsest tier, n = conditioning_steps_per_video_frame vectors per video
-        frame (one, or one per onset hop); and the state with the encoder advanced.
+        frame (one, or one per onset hop); and the state with the encoder advanced. With onset_middle
+        each vector is (2·dim): the coarsest tier's, then the middle tier's (`_split_conditioning`).
 
         onsets (B, K, HOPS_PER_WINDOW): the audio's own onset profile, told to the model in place of
         the flow encoder's prediction where it is not NaN (training only; see the module docstring).
@@ -299,11 +304,18 @@ class SampleRNN(nn.Module):
                     told = pool_profile(onsets, c.onset_hops)
                     strength = torch.where(told.isnan(), strength, told)
                 cue = self.onset_input(strength.unsqueeze(-1))  # (B, K, hops, dim)
+                middle = self.onset_middle_input(strength.unsqueeze(-1)) if c.onset_middle else None
                 if uncued is not None:
                     if not c.onset_null:
                         raise ValueError("this model has no 'no cue' input (trained without --onset-dropout)")
-                    cue = torch.where(uncued.view(-1, 1, 1, 1), self.onset_null.to(cue.dtype), cue)
-                joined = (joined.unsqueeze(2) + cue).flatten(1, 2)
+                    flags = uncued.view(-1, 1, 1, 1)
+                    cue = torch.where(flags, self.onset_null.to(cue.dtype), cue)
+                    if middle is not None:  # told nothing, the middle tier hears nothing
+                        middle = torch.where(flags, torch.zeros_like(middle), middle)
+                joined = joined.unsqueeze(2) + cue
+                if middle is not None:  # the top tier's vector, then the middle tier's
+                    joined = torch.cat([joined, middle], dim=-1)
+                joined = joined.flatten(1, 2)
             return joined, State(state.top, state.mid, encoder, history)
         return None, state
 
@@ -354,13 +366,24 @@ class SampleRNN(nn.Module):
                 )
             conditioning = conditioning.repeat_interleave(c.top_steps_per_video_frame // per_frame, dim=1)
 
+        conditioning, middle = self._split_conditioning(conditioning)
         top_in = x[:, :chunk].reshape(b, chunk // c.top_frame, c.top_frame)
         top_out, top_h = self.top(top_in, conditioning, state.top)  # (B, C / mid_frame, dim)
+        if middle is not None:
+            top_out = top_out + middle.repeat_interleave(c.mid_per_top, dim=1)
         start = c.top_frame - c.mid_frame
         mid_in = x[:, start : start + chunk].reshape(b, chunk // c.mid_frame, c.mid_frame)
         mid_out, mid_h = self.mid(mid_in, top_out, state.mid)  # (B, C, dim)
         logits = self.mlp(codes[:, start:], mid_out)  # (B, C, levels)
         return logits, State(top_h, mid_h, state.encoder, state.flow_history)
+
+    def _split_conditioning(
+        self, conditioning: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """(..., dim) or, with onset_middle, (..., 2·dim) -> the coarsest tier's part, the middle's."""
+        if conditioning is None or not (self.config.uses_onsets and self.config.onset_middle):
+            return conditioning, None
+        return conditioning.split(self.config.dim, dim=-1)
 
     def _frame_input(self, codes: torch.Tensor) -> torch.Tensor:
         """Codes as the frame tiers see them: samples in [-2, 2]."""
@@ -377,17 +400,21 @@ class SampleRNN(nn.Module):
         """One coarse frame of generation: the top tier once, the middle tier mid_per_top times, the
         sample MLP top_frame times — what `forward` computes for that frame, one sample at a time.
 
-        history: (B, top_frame) the codes before this frame; conditioning: (B, dim) or None;
+        history: (B, top_frame) the codes before this frame; conditioning: (B, dim) or None (with
+        onset_middle (B, 2·dim): the coarsest tier's vector, then the middle tier's);
         draw(logits (B, levels), t) -> (B,) codes for the frame's t-th sample (the sampler's noise).
         Returns this frame's (B, top_frame) codes and the two tiers' new hidden states.
         """
         c = self.config
         b = history.shape[0]
+        conditioning, middle = self._split_conditioning(conditioning)
         top_out, top_h = self.top(
             self._frame_input(history)[:, None],
             None if conditioning is None else conditioning[:, None],
             top_h,
         )  # (B, mid_per_top, dim)
+        if middle is not None:
+            top_out = top_out + middle[:, None]
         codes = torch.cat([history, history.new_zeros(b, c.top_frame)], dim=1)  # (B, 2 * top_frame)
         for step in range(c.mid_per_top):
             first = c.top_frame + step * c.mid_frame  # position of this middle frame's first new sample

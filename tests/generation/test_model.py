@@ -194,6 +194,23 @@ def test_flow_model_follows_the_predicted_onset_profile_or_the_one_it_is_told() 
     assert not torch.allclose(out[0, strike:], plain[0, strike:])
 
 
+def test_the_middle_tier_cue_is_causal_placed_and_learns() -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(FLOW).replace(onset_middle=True))
+    with torch.no_grad():  # the coarsest tier deaf to the cue: what changes, the middle path changed
+        model.onset_input.parametrizations.weight.original0.zero_()
+    x = inputs(2) | {"onsets": torch.zeros(B, 2, HOPS_PER_WINDOW)}
+    told = x["onsets"].clone()
+    told[0, 1, 5] = 3.0  # a strike in stream 0's second frame, hop 5 of 8 = the model's hop 2
+    with torch.no_grad():
+        plain, out = run(model, x)[0], run(model, x | {"onsets": told})[0]
+    strike = SPF + 2 * (SPF // model.config.onset_hops)
+    assert torch.equal(out[0, :strike], plain[0, :strike]) and torch.equal(out[1:], plain[1:])
+    assert not torch.allclose(out[0, strike:], plain[0, strike:])
+    run(model, x | {"onsets": told})[0].logsumexp(-1).mean().backward()
+    assert model.onset_middle_input.parametrizations.weight.original0.grad.abs().sum() > 0
+
+
 def test_flow_models_from_before_onset_hops_keep_one_cue_per_frame() -> None:
     old = {k: v for k, v in vars(config(FLOW)).items() if k != "onset_hops"}
     rebuilt = ModelConfig.from_dict(old)

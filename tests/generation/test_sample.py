@@ -46,8 +46,9 @@ def test_fast_path_equals_the_teacher_forced_definition(conditioning: str) -> No
     assert torch.equal(fast, slow)
 
 
-def test_onset_guided_sampling_equals_the_teacher_forced_definition() -> None:
-    model = tiny_model("flow")
+@pytest.mark.parametrize("middle", [False, True], ids=["top-tier-cue", "and-middle-tier-cue"])
+def test_onset_guided_sampling_equals_the_teacher_forced_definition(middle: bool) -> None:
+    model = tiny_model("flow", onset_middle=middle)
     with torch.no_grad():
         model.flow_encoder.onset.bias[0] = 5.0  # strong cues: events for the guidance to act on
     x = conditioned_inputs(frames=2)
@@ -57,8 +58,11 @@ def test_onset_guided_sampling_equals_the_teacher_forced_definition() -> None:
     assert not torch.equal(fast, Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x))
 
 
-def test_onset_guidance_of_a_model_trained_with_cue_dropout_steers_away_from_its_no_cue_input() -> None:
-    model = tiny_model("flow", onset_null=True)
+@pytest.mark.parametrize("middle", [False, True], ids=["top-tier-cue", "and-middle-tier-cue"])
+def test_onset_guidance_of_a_model_trained_with_cue_dropout_steers_away_from_its_no_cue_input(
+    middle: bool,
+) -> None:
+    model = tiny_model("flow", onset_null=True, onset_middle=middle)
     with torch.no_grad():
         model.onset_null.normal_(0.0, 3.0)  # as if learned: unlike any cue the video gives
     x = conditioned_inputs(frames=2)
@@ -66,6 +70,19 @@ def test_onset_guidance_of_a_model_trained_with_cue_dropout_steers_away_from_its
     slow = reference_generate(model, 2 * SPF, batch_size=B, seed=3, onset_guidance=3.0, **x)
     assert torch.equal(fast, slow)
     assert not torch.equal(fast, Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x))
+
+
+def test_the_middle_tier_hears_the_onset_cue_without_the_coarsest_tier() -> None:
+    model = tiny_model("flow", onset_middle=True)
+    with torch.no_grad():  # the coarsest tier's cue silenced: only the middle tier's path is left
+        model.onset_input.parametrizations.weight.original0.zero_()
+        model.onset_input.bias.zero_()
+    x = conditioned_inputs(frames=2)
+    quiet = Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x)
+    assert torch.equal(quiet, reference_generate(model, 2 * SPF, batch_size=B, seed=3, **x))
+    with torch.no_grad():
+        model.flow_encoder.onset.bias[0] = 5.0  # the video now predicts strikes everywhere
+    assert not torch.equal(Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x), quiet)
 
 
 def test_onset_guidance_changes_nothing_where_the_video_shows_no_event() -> None:

@@ -226,3 +226,23 @@ def test_cue_dropout_trains_the_no_cue_input_of_the_flow_model_only(
     untrained_null = tiny(data, FLOW).replace(onset_null=True)
     with pytest.raises(ValueError, match="needs onset_dropout > 0"):
         train(prepared, tmp_path / "null", untrained_null, TrainConfig(category="drum"))
+
+
+def test_cli_onset_middle_builds_the_middle_tier_cue(
+    prepared: Path, tmp_path: Path, flow_encoder: Path
+) -> None:
+    args = [
+        "train",
+        "--data",
+        str(prepared),
+        "--runs",
+        str(tmp_path),
+        "--category",
+        "drum",
+        "--model",
+        "flow",
+    ]
+    args += ["--preset", "tiny", "--steps", "3", "--val-every", "3", "--batch-size", "2", "--seed", "1"]
+    assert generation_main([*args, "--flow-encoder", str(flow_encoder), "--onset-middle"]) == 0
+    model, _ = model_from_checkpoint(tmp_path / "drum" / "flow" / "last.pt")
+    assert model.config.onset_middle and hasattr(model, "onset_middle_input")

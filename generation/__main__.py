@@ -244,6 +244,38 @@ def _run_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_diagnose(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "diagnose",
+        help="is a model's conditioning path alive? saturation and gradient of its frame tiers",
+        description="Exit status 1 when a frame tier is dead (its gradient under 1e-3 of the sample MLP's: "
+        "it has stopped learning, and what enters above it cannot reach the sound).",
+    )
+    parser.add_argument("--checkpoint", type=Path, required=True, help="a .pt from `train` or `export`")
+    parser.add_argument("--data", type=Path, required=True, help="the prepared data the clips come from")
+    parser.add_argument("--split", default="val", choices=("train", "val", "test"))
+    parser.add_argument("--category", default=None, help="default: the checkpoint's category")
+    parser.add_argument("--clips", type=int, default=8, help="at most this many clips of the split")
+    parser.add_argument("--device", default="cpu")
+    parser.set_defaults(run=_run_diagnose)
+
+
+def _run_diagnose(args: argparse.Namespace) -> int:
+    from generation.checkpoint import model_from_checkpoint
+    from generation.diagnose import diagnose
+
+    model, payload = model_from_checkpoint(args.checkpoint, args.device)
+    data = PreparedData(args.data)
+    category = args.category or payload["category"]
+    records = data.clips(split=args.split, category=category)[: args.clips]
+    if not records:
+        raise ValueError(f"no {args.split} clips of category {category!r} in {args.data}")
+    result = diagnose(model, data, records, device=args.device)
+    print(f"{args.checkpoint} ({model.config.conditioning}, {category}, {args.split}):")
+    print("\n".join(result.lines()))
+    return 0 if all(t.healthy for t in result.tiers) else 1
+
+
 def _add_export(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("export", help="small inference checkpoints (int8/fp16) of every best.pt in RUNS")
     parser.add_argument("--runs", type=Path, required=True, help="RUNS/<category>/<model>/best.pt")
@@ -272,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_train(sub)
     _add_train_flow(sub)
     _add_sample(sub)
+    _add_diagnose(sub)
     _add_export(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -58,6 +58,18 @@ def silent_at_start(layer: nn.Linear) -> nn.Linear:
     return layer
 
 
+def cue_projection(dim: int) -> nn.Linear:
+    """The onset cue's projection: open gain (a scalar cannot saturate a tier the way 4 096 features
+    can), but no bias. For one input the default bias is uniform in ±1 per unit: a constant vector of
+    that size on every coarse step that tells nothing and pushes the coarsest GRU toward saturation.
+    (Zeroing it alone did not keep the fireworks flow model's tiers alive at lr 1e-3 — 54 % of the
+    coarsest tier's units beyond ±0.99 after 1 000 steps; the learning rate did, `generation.diagnose`.)"""
+    layer = wn_linear(1, dim)
+    with torch.no_grad():
+        layer.bias.zero_()
+    return layer
+
+
 @dataclass
 class State:
     """What a stream carries from one chunk to the next. Tensors are batch-second for the GRUs."""
@@ -213,11 +225,11 @@ class SampleRNN(nn.Module):
             # Open from the start, unlike the visual projections: one scalar cannot saturate the tier the
             # way 4 096 features did, and started silent its gain had moved to 0.01 after 1 000 steps
             # (0.49 open) — the model never learned to listen to it.
-            self.onset_input = wn_linear(1, c.dim)
+            self.onset_input = cue_projection(c.dim)
         if c.uses_onsets and c.onset_middle:
             # The same cue straight into the middle tier: there the GRU that has to turn "a strike now"
             # into a jump in amplitude steps every mid_frame samples, and nothing coarse stands between.
-            self.onset_middle_input = wn_linear(1, c.dim)
+            self.onset_middle_input = cue_projection(c.dim)
         if c.uses_onsets and c.onset_null:
             # What a stream told nothing about onsets sees in the cue's place; starts as a cue of 0.
             self.onset_null = nn.Parameter(torch.zeros(c.dim))

@@ -5,7 +5,7 @@
 # held-out clips, every objective metric, the vision ablation and a spectrogram figure; the summary goes
 # to benchmarks/follows_video.json. Every step resumes (rerun the same command after an interruption).
 #   bash benchmarks/follows_video.sh [CATEGORY]
-#   (STEPS=1500 FLOW_STEPS=$STEPS MODELS="flow frame unconditional" GUIDANCE=1)
+#   (STEPS=1500 FLOW_STEPS=$STEPS MODELS="flow frame unconditional" GUIDANCE=1 LR=1e-3 RUNS=data/big/runs)
 # 2-core CPU: data about 35 min, each model about 22 min (two at a time), the rest a few minutes.
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,7 +16,8 @@ STEPS=${STEPS:-1500}
 FLOW_STEPS=${FLOW_STEPS:-$STEPS}
 MODELS=${MODELS:-flow frame unconditional}
 GUIDANCE=${GUIDANCE:-1}  # the flow model's --onset-guidance (2 was best on the drum validation clips)
-ROOT=data/big D=data/big/prepared R=data/big/runs S=data/big/samples
+LR=${LR:-1e-3}  # train --lr; at 1e-3 the fireworks models' frame tiers die (README, `generation diagnose`)
+ROOT=data/big D=data/big/prepared R=${RUNS:-data/big/runs} S=${RUNS:-data/big/runs}-samples
 mkdir -p $ROOT
 [ -f $ROOT/videos/synth.json ] || $P -m generation.synth --out $ROOT/videos --clips 130 --categories drum,fireworks
 $P -m generation prepare --videos $ROOT/videos --out $D --frame-size 112 --val-ratio 0.08 --test-ratio 0.07
@@ -24,7 +25,7 @@ $P -m generation prepare --videos $ROOT/videos --out $D --frame-size 112 --val-r
 for model in $MODELS; do  # two at a time, one thread each: a 2-core machine's best use
   steps=$STEPS; [ $model = flow ] && steps=$FLOW_STEPS
   OMP_NUM_THREADS=1 $P -m generation train --data $D --runs $R --category $CATEGORY --model $model \
-    --steps $steps --batch-size 16 --val-every 500 > $ROOT/train-$CATEGORY-$model.log 2>&1 &
+    --steps $steps --batch-size 16 --val-every 500 --lr $LR > $ROOT/train-$CATEGORY-$model.log 2>&1 &
   while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 5; done
 done
 wait

@@ -51,13 +51,15 @@ def summarise(category: str, metrics: Path, runs: Path, steps: int, previous: di
     for model, values in systems.items():
         best = runs / category / model / "best.pt"
         if best.is_file():
-            values["best_val_bits"] = round(float(load_checkpoint(best)["best_val_bits"]), 4)
+            saved = load_checkpoint(best)
+            values["best_val_bits"] = round(float(saved["best_val_bits"]), 4)
+            values["lr"] = saved["train_config"].get("lr")
     encoder = runs / FLOW_ENCODER_FILE
     result = dict(previous or {})
     result.setdefault("benchmark", "follows-video")
     result["command"] = (
-        "STEPS=1500 FLOW_STEPS=N GUIDANCE=W bash benchmarks/follows_video.sh CATEGORY "
-        "(each model's checkpoint_step; W: the flow model's --onset-guidance)"
+        "STEPS=1500 FLOW_STEPS=N GUIDANCE=W LR=L RUNS=R bash benchmarks/follows_video.sh CATEGORY "
+        "(each model's checkpoint_step and lr; W: the flow model's --onset-guidance)"
     )
     result.setdefault("categories", {})[category] = {
         "steps": steps,

@@ -491,6 +491,7 @@ def _validate_and_save(run: _Run, metrics: MetricsLog | None, wall: float, bar: 
             device=run.device,
         )
         metrics.write(run.step, "val", run.last_val, 0.0, wall)
+        _warn_of_dead_tiers(run)
         payload = {
             "model_config": dataclasses.asdict(run.model_config),
             "train_config": dataclasses.asdict(run.config),
@@ -512,6 +513,29 @@ def _validate_and_save(run: _Run, metrics: MetricsLog | None, wall: float, bar: 
         bar.write(f"step {run.step}: validation {run.last_val:.3f} bits/sample (best {run.best:.3f})")
     if run.world > 1:
         dist.barrier()
+
+
+def _warn_of_dead_tiers(run: _Run) -> None:
+    """A frame tier that stopped learning (saturated; `generation.diagnose`) cuts the video off from the
+    sound while validation NLL still falls — the fireworks models at lr 1e-3 — so say it at once."""
+    from generation.diagnose import diagnose  # it scores with this module's functions
+
+    records = (run.val_records or run.records)[:2]
+    tiers = diagnose(
+        run.model, run.data, records, chunk_frames=run.config.chunk_frames, device=run.device
+    ).tiers
+    run.model.train()
+    for tier in tiers:
+        if not tier.healthy:
+            logger.warning(
+                "step %d: the %s tier is dead (%.0f %% of its units saturated, gradient %.1e of the sample "
+                "MLP's): nothing entering above it reaches the sound. Train with a lower --lr (3e-4 kept "
+                "the fireworks models alive where 1e-3 killed them); `python -m generation diagnose`",
+                run.step,
+                tier.tier,
+                100 * tier.saturated,
+                tier.relative_gradient,
+            )
 
 
 def _gather(value: dict, world: int) -> list[dict]:

@@ -246,3 +246,33 @@ def test_cli_onset_middle_builds_the_middle_tier_cue(
     assert generation_main([*args, "--flow-encoder", str(flow_encoder), "--onset-middle"]) == 0
     model, _ = model_from_checkpoint(tmp_path / "drum" / "flow" / "last.pt")
     assert model.config.onset_middle and hasattr(model, "onset_middle_input")
+
+
+def test_training_warns_when_a_frame_tier_dies(prepared: Path, tmp_path: Path, caplog) -> None:
+    from tests.generation.test_diagnose import saturate
+
+    data = PreparedData(prepared)
+    with caplog.at_level("WARNING", logger="generation.train"):
+        result = train(
+            prepared,
+            tmp_path,
+            tiny(data, UNCONDITIONAL),
+            TrainConfig(category="drum", steps=1, batch_size=2, val_every=1),
+            progress=False,
+        )
+    assert "tier is dead" not in caplog.text
+    last = result.run_dir / "last.pt"
+    payload = torch.load(last, weights_only=False)
+    model, _ = model_from_checkpoint(last)
+    payload["model"] = saturate(model).state_dict()  # the coarsest tier as too high a learning rate leaves it
+    torch.save(payload, last)
+    with caplog.at_level("WARNING", logger="generation.train"):
+        train(
+            prepared,
+            tmp_path,
+            tiny(data, UNCONDITIONAL),
+            TrainConfig(category="drum", steps=2, batch_size=2, val_every=1),
+            progress=False,
+        )
+    assert "step 2: the top tier is dead" in caplog.text and "--lr" in caplog.text
+    assert "middle tier is dead" not in caplog.text

@@ -26,7 +26,7 @@ from torch import nn
 from generation.data import whole_clip_batches
 from generation.model import SampleRNN
 from generation.prepared import ClipRecord, PreparedData
-from generation.train import bits_per_sample, step_inputs
+from generation.scoring import bits_per_sample, step_inputs
 
 SATURATED = 0.99  # a GRU output beyond this passes less than 2 % of its gradient (1 - 0.99²)
 # A tier whose GRU weights get less than this share of the sample MLP's gradient has stopped learning:

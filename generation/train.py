@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from torch.nn import functional
 from tqdm import tqdm
 
 from generation.checkpoint import load_checkpoint, save_checkpoint
 from generation.config import CONDITIONINGS, FLOW, PRESETS, ModelConfig
 from generation.data import Batch, TBPTTBatches, whole_clip_batches
+from generation.diagnose import diagnose
 from generation.model import SampleRNN, State
 from generation.options import option
 from generation.precision import (
@@ -37,11 +37,10 @@ from generation.precision import (
     training_precision,
 )
 from generation.prepared import PreparedData
+from generation.scoring import bits_per_sample, sample_bits, step_inputs
 from generation.train_flow import load_or_pretrain_flow_encoder
 
 logger = logging.getLogger(__name__)
-
-LN2 = math.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -102,21 +101,6 @@ class TrainResult:
     wall_seconds: float
 
 
-def sample_bits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """(B, C) NLL of each sample in bits."""
-    # Rows of (B·C, levels), not (B, levels, C): the class axis contiguous, so no transposed copy of
-    # the largest tensor of the step, and log-softmax runs along memory.
-    flat = functional.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
-    return flat.view(targets.shape) / LN2
-
-
-def bits_per_sample(
-    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
-) -> tuple[torch.Tensor, int]:
-    """Summed NLL in bits over the masked samples, and how many there were."""
-    return (sample_bits(logits, targets) * mask).sum(), int(mask.sum())
-
-
 def with_cue_dropout(model_config: ModelConfig, config: TrainConfig) -> ModelConfig:
     """The model trained: a flow-based model trained with cue dropout has the "no cue" input."""
     if not model_config.uses_onsets:
@@ -141,16 +125,6 @@ def told_onsets(
     strength = onsets.sum(dim=2)
     per_window = 1.0 + onset_weight * torch.where(told[:, None], strength, 0.0)
     return given, per_window.repeat_interleave(samples_per_frame, dim=1)
-
-
-def step_inputs(batch: Batch, device: torch.device) -> dict:
-    return {
-        "features": batch.features.to(device, non_blocking=True),
-        "flow": batch.flow.to(device, non_blocking=True),
-        "reset": batch.reset.to(device),
-        "clip_features": None if batch.clip_features is None else batch.clip_features.to(device),
-        "clip_frames": batch.clip_frames,
-    }
 
 
 @torch.no_grad()
@@ -518,8 +492,6 @@ def _validate_and_save(run: _Run, metrics: MetricsLog | None, wall: float, bar: 
 def _warn_of_dead_tiers(run: _Run) -> None:
     """A frame tier that stopped learning (saturated; `generation.diagnose`) cuts the video off from the
     sound while validation NLL still falls — the fireworks models at lr 1e-3 — so say it at once."""
-    from generation.diagnose import diagnose  # it scores with this module's functions
-
     records = (run.val_records or run.records)[:2]
     tiers = diagnose(
         run.model, run.data, records, chunk_frames=run.config.chunk_frames, device=run.device

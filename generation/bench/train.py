@@ -16,7 +16,7 @@ import torch
 from generation.config import UNCONDITIONAL, ModelConfig, preset
 from generation.model import SampleRNN
 from generation.precision import BF16, autocast, native_precision
-from generation.train import sample_bits
+from generation.scoring import sample_bits
 
 GRU_GATES = 3
 

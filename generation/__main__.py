@@ -214,12 +214,17 @@ def _run_train_flow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_checkpoint_and_clips(parser: argparse.ArgumentParser, split: str) -> None:
+    """A model and the clips it is run on: what `sample` and `diagnose` both take."""
+    parser.add_argument("--checkpoint", type=Path, required=True, help="a .pt from `train` or `export`")
+    parser.add_argument("--data", type=Path, required=True, help="the prepared data the clips come from")
+    parser.add_argument("--split", default=split, choices=("train", "val", "test"))
+    parser.add_argument("--category", default=None, help="default: the checkpoint's category")
+
+
 def _add_sample(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("sample", help="generate soundtracks for a split's clips")
-    parser.add_argument("--checkpoint", type=Path, required=True, help="a best.pt or last.pt from `train`")
-    parser.add_argument("--data", type=Path, required=True, help="the prepared data the clips come from")
-    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
-    parser.add_argument("--category", default=None, help="default: the checkpoint's category")
+    _add_checkpoint_and_clips(parser, split="test")
     parser.add_argument(
         "--out", type=Path, required=True, help="writes OUT/<category>/<clip>.wav, OUT/samples.json"
     )
@@ -251,10 +256,7 @@ def _add_diagnose(sub: argparse._SubParsersAction) -> None:
         description="Exit status 1 when a frame tier is dead (its gradient under 1e-3 of the sample MLP's: "
         "it has stopped learning, and what enters above it cannot reach the sound).",
     )
-    parser.add_argument("--checkpoint", type=Path, required=True, help="a .pt from `train` or `export`")
-    parser.add_argument("--data", type=Path, required=True, help="the prepared data the clips come from")
-    parser.add_argument("--split", default="val", choices=("train", "val", "test"))
-    parser.add_argument("--category", default=None, help="default: the checkpoint's category")
+    _add_checkpoint_and_clips(parser, split="val")
     parser.add_argument("--clips", type=int, default=8, help="at most this many clips of the split")
     parser.add_argument("--device", default="cpu")
     parser.set_defaults(run=_run_diagnose)

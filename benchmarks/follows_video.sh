@@ -16,7 +16,7 @@ STEPS=${STEPS:-1500}
 FLOW_STEPS=${FLOW_STEPS:-$STEPS}
 MODELS=${MODELS:-flow frame unconditional}
 GUIDANCE=${GUIDANCE:-1}  # the flow model's --onset-guidance (2 was best on the drum validation clips)
-LR=${LR:-1e-3}  # train --lr; at 1e-3 the fireworks models' frame tiers die (README, `generation diagnose`)
+LR=${LR:-3e-4}  # train --lr (its default); at 1e-3 the fireworks models' frame tiers die (README, `generation diagnose`)
 ROOT=data/big D=data/big/prepared R=${RUNS:-data/big/runs} S=${RUNS:-data/big/runs}-samples
 mkdir -p $ROOT
 [ -f $ROOT/videos/synth.json ] || $P -m generation.synth --out $ROOT/videos --clips 130 --categories drum,fireworks

@@ -50,7 +50,10 @@ class TrainConfig:
     steps: int = option(2000, "optimiser steps")
     batch_size: int = option(32, "parallel truncated-BPTT streams")
     chunk_frames: int = option(1, "truncated-BPTT chunk in video frames (1 = 1024 samples)")
-    lr: float = option(1e-3, "Adam learning rate")
+    lr: float = option(
+        3e-4,
+        "Adam learning rate (at 1e-3 the fireworks models' frame tiers died: README, generation diagnose)",
+    )
     grad_clip: float = option(1.0, "gradient norm clip")
     val_every: int = option(250, "steps between validation and checkpoints")
     log_every: int = option(25, "steps between training-loss log lines")

@@ -66,6 +66,9 @@ class DemoConfig:
     train_preset: str = "small"
     train_steps: int = 400
     train_batch_size: int = 16
+    # The shipped checkpoints' learning rate, kept so that TRAIN=1 reproduces them: 400 steps at the
+    # training default of 3e-4 learn less, and 1e-3 kills the fireworks frame tiers only later on.
+    train_lr: float = 1e-3
     flow_encoder_steps: int = 2000  # its pre-training, before the flow models train
     models: tuple[str, ...] = MODELS
     sample_batch_size: int = 16
@@ -193,6 +196,7 @@ def _checkpoints(config: DemoConfig) -> str:
             preset=config.train_preset,
             steps=config.train_steps,
             batch_size=config.train_batch_size,
+            lr=config.train_lr,
             val_every=max(1, config.train_steps // 2),
             flow_encoder_steps=config.flow_encoder_steps,
         )

@@ -77,6 +77,14 @@ def test_the_shipped_checkpoints_suit_the_demo_data() -> None:
         path = config.checkpoints / row["file"]
         assert path.stat().st_size == row["bytes"] <= 5_000_000
         assert row["train_clips"] >= 100 and row["val_clips"] >= 8
+        # What TRAIN=1 trains with is what the shipped ones were trained with: it reproduces them.
+        trained = row["train_config"]
+        assert (trained["steps"], trained["batch_size"], trained["lr"], trained["preset"]) == (
+            config.train_steps,
+            config.train_batch_size,
+            config.train_lr,
+            config.train_preset,
+        )
         model, _ = model_from_checkpoint(path)
         assert model.config.conditioning == row["model"]
         assert model.config.feature_dim == config.prepare.feature_dim

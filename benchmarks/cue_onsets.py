@@ -66,7 +66,8 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(json.dumps(cue_scores(PreparedData(args.data), args.flow_encoder, args.category, args.split), indent=1))
+    scores = cue_scores(PreparedData(args.data), args.flow_encoder, args.category, args.split)
+    print(json.dumps(scores, indent=1))
 
 
 if __name__ == "__main__":

@@ -135,6 +135,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="flow-based model: its onset cue also enters the middle tier, through a projection of its own",
     )
+    parser.add_argument(
+        "--onset-phase",
+        action="store_true",
+        help="flow-based model: each coarse step's onset cue also says how far into its window the step is",
+    )
     parser.add_argument("--device", default=None, help="default: cuda (this process's GPU) if available")
     parser.add_argument(
         "--flow-encoder",
@@ -155,6 +160,7 @@ def _run_train(args: argparse.Namespace) -> int:
         quantization=args.quantization,
         onset_hops=args.onset_hops,
         onset_middle=args.onset_middle,
+        onset_phase=args.onset_phase,
     )
     for category in categories:
         for conditioning in conditionings_for(args.model):

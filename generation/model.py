@@ -230,6 +230,10 @@ class SampleRNN(nn.Module):
             # The same cue straight into the middle tier: there the GRU that has to turn "a strike now"
             # into a jump in amplitude steps every mid_frame samples, and nothing coarse stands between.
             self.onset_middle_input = cue_projection(c.dim)
+        if c.uses_onsets and c.onset_phase:
+            # The cue's strength times the coarse step's place in its hop (0 to 1): with the cue's own
+            # term, a per-unit ramp across the window whose slope the cue sets.
+            self.onset_phase_input = cue_projection(c.dim)
         if c.uses_onsets and c.onset_null:
             # What a stream told nothing about onsets sees in the cue's place; starts as a cue of 0.
             self.onset_null = nn.Parameter(torch.zeros(c.dim))
@@ -317,6 +321,8 @@ class SampleRNN(nn.Module):
                     strength = torch.where(told.isnan(), strength, told)
                 cue = self.onset_input(strength.unsqueeze(-1))  # (B, K, hops, dim)
                 middle = self.onset_middle_input(strength.unsqueeze(-1)) if c.onset_middle else None
+                if c.onset_phase:
+                    cue, middle = self._with_phase(strength, cue, middle)
                 if uncued is not None:
                     if not c.onset_null:
                         raise ValueError("this model has no 'no cue' input (trained without --onset-dropout)")
@@ -388,6 +394,17 @@ class SampleRNN(nn.Module):
         mid_out, mid_h = self.mid(mid_in, top_out, state.mid)  # (B, C, dim)
         logits = self.mlp(codes[:, start:], mid_out)  # (B, C, levels)
         return logits, State(top_h, mid_h, state.encoder, state.flow_history)
+
+    def _with_phase(
+        self, strength: torch.Tensor, cue: torch.Tensor, middle: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The cue per hop (B, K, hops, dim) -> per coarse step (B, K, top steps per frame, dim), each
+        step's with the strength times its place in the hop added (`ModelConfig.onset_phase`)."""
+        steps = self.config.top_steps_per_video_frame // strength.shape[2]  # coarse steps per hop
+        place = (torch.arange(steps, device=strength.device, dtype=strength.dtype) + 0.5) / steps
+        ramp = (strength.unsqueeze(-1) * place).flatten(2)  # (B, K, hops · steps)
+        cue = cue.repeat_interleave(steps, dim=2) + self.onset_phase_input(ramp.unsqueeze(-1))
+        return cue, None if middle is None else middle.repeat_interleave(steps, dim=2)
 
     def _split_conditioning(
         self, conditioning: torch.Tensor | None

@@ -211,6 +211,30 @@ def test_the_middle_tier_cue_is_causal_placed_and_learns() -> None:
     assert model.onset_middle_input.parametrizations.weight.original0.grad.abs().sum() > 0
 
 
+def test_the_phase_cue_ramps_within_the_window_is_causal_and_learns() -> None:
+    torch.manual_seed(0)
+    model = SampleRNN(config(FLOW).replace(onset_phase=True))
+    c = model.config
+    assert c.conditioning_steps_per_video_frame == c.top_steps_per_video_frame
+    strength = torch.tensor([[[2.0]]])  # one stream, one frame, one hop
+    cue, _ = model._with_phase(strength, model.onset_input(strength.unsqueeze(-1)), None)
+    ramp = cue - model.onset_input(strength.unsqueeze(-1))  # (1, 1, steps, dim): the phase term
+    assert cue.shape[2] == c.top_steps_per_video_frame
+    assert torch.allclose(ramp[0, 0, 1:] - ramp[0, 0, :-1], ramp[0, 0, 1] - ramp[0, 0, 0], atol=1e-5)
+    assert ramp[0, 0, -1].abs().sum() > ramp[0, 0, 0].abs().sum()  # grows toward the window's end
+    with torch.no_grad():  # only the phase path hears the cue: what changes, the phase changed
+        model.onset_input.parametrizations.weight.original0.zero_()
+    x = inputs(2) | {"onsets": torch.zeros(B, 2, HOPS_PER_WINDOW)}
+    told = x["onsets"].clone()
+    told[0, 1, 0] = 3.0  # a strike in stream 0's second frame
+    with torch.no_grad():
+        plain, out = run(model, x)[0], run(model, x | {"onsets": told})[0]
+    assert torch.equal(out[0, :SPF], plain[0, :SPF]) and torch.equal(out[1:], plain[1:])
+    assert not torch.allclose(out[0, SPF:], plain[0, SPF:])
+    run(model, x | {"onsets": told})[0].logsumexp(-1).mean().backward()
+    assert model.onset_phase_input.parametrizations.weight.original0.grad.abs().sum() > 0
+
+
 def test_flow_models_from_before_onset_hops_keep_one_cue_per_frame() -> None:
     old = {k: v for k, v in vars(config(FLOW)).items() if k != "onset_hops"}
     rebuilt = ModelConfig.from_dict(old)

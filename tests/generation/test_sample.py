@@ -25,13 +25,16 @@ def conditioned_inputs(frames: int) -> dict:
 
 def tiny_model(conditioning: str, **changes: object) -> SampleRNN:
     torch.manual_seed(0)
+    # 4 hops: the 4 coarse steps of a 64-sample frame, one each; with the phase cue, one hop, so that
+    # its 4 steps have 4 places in it.
+    hops = 1 if changes.get("onset_phase") else 4
     config = preset(
         "tiny",
         conditioning=conditioning,
         feature_dim=FEATURES,
         flow_size=FLOW_SIZE,
         video_frame_samples=SPF,
-        onset_hops=4,  # the 4 coarse steps of a 64-sample frame, one each
+        onset_hops=hops,
         **changes,
     )
     return SampleRNN(config).eval()
@@ -46,9 +49,13 @@ def test_fast_path_equals_the_teacher_forced_definition(conditioning: str) -> No
     assert torch.equal(fast, slow)
 
 
-@pytest.mark.parametrize("middle", [False, True], ids=["top-tier-cue", "and-middle-tier-cue"])
-def test_onset_guided_sampling_equals_the_teacher_forced_definition(middle: bool) -> None:
-    model = tiny_model("flow", onset_middle=middle)
+@pytest.mark.parametrize(
+    ("middle", "phase"),
+    [(False, False), (True, False), (False, True), (True, True)],
+    ids=["top-tier-cue", "and-middle-tier-cue", "with-phase", "middle-and-phase"],
+)
+def test_onset_guided_sampling_equals_the_teacher_forced_definition(middle: bool, phase: bool) -> None:
+    model = tiny_model("flow", onset_middle=middle, onset_phase=phase)
     with torch.no_grad():
         model.flow_encoder.onset.bias[0] = 5.0  # strong cues: events for the guidance to act on
     x = conditioned_inputs(frames=2)
@@ -58,11 +65,15 @@ def test_onset_guided_sampling_equals_the_teacher_forced_definition(middle: bool
     assert not torch.equal(fast, Generator(model).generate(2 * SPF, batch_size=B, seed=3, **x))
 
 
-@pytest.mark.parametrize("middle", [False, True], ids=["top-tier-cue", "and-middle-tier-cue"])
+@pytest.mark.parametrize(
+    ("middle", "phase"),
+    [(False, False), (True, False), (False, True)],
+    ids=["top-tier-cue", "and-middle-tier-cue", "with-phase"],
+)
 def test_onset_guidance_of_a_model_trained_with_cue_dropout_steers_away_from_its_no_cue_input(
-    middle: bool,
+    middle: bool, phase: bool
 ) -> None:
-    model = tiny_model("flow", onset_null=True, onset_middle=middle)
+    model = tiny_model("flow", onset_null=True, onset_middle=middle, onset_phase=phase)
     with torch.no_grad():
         model.onset_null.normal_(0.0, 3.0)  # as if learned: unlike any cue the video gives
     x = conditioned_inputs(frames=2)

@@ -37,8 +37,9 @@ def peak_times(strength: np.ndarray, threshold: float, window_seconds: float) ->
 
 def cue_scores(data: PreparedData, encoder_path: str, category: str, split: str) -> dict:
     encoder = onset_predictor(torch.load(encoder_path, weights_only=False, map_location="cpu"))
+    records = data.clips(split=split, category=category)
     cued, told, references = [], [], []
-    for record in data.clips(split=split, category=category):
+    for record in records:
         shard = data.load(record)
         events = sidecar_onsets(record.source, record.start, record.num_samples / SAMPLE_RATE)
         if events is None:
@@ -47,8 +48,7 @@ def cue_scores(data: PreparedData, encoder_path: str, category: str, split: str)
         cued.append(predict_onsets(encoder, shard.window_flow).sum(dim=1).numpy())
         told.append(shard.window_onsets.sum(dim=1).numpy())
         references.append(np.asarray(events, float))
-    first = data.clips(split=split, category=category)[0]
-    window_seconds = first.num_samples / first.num_frames / SAMPLE_RATE
+    window_seconds = records[0].num_samples / records[0].num_frames / SAMPLE_RATE
     rows = {}
     for threshold in THRESHOLDS:
         for name, strengths in (("flow encoder cue", cued), ("audio's own profile", told)):

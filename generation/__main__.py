@@ -117,6 +117,16 @@ def _add_onset_hops(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_onset_floor(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--onset-floor",
+        type=float,
+        default=0.0,
+        help="flow-based model: windows whose onset strength is below this are told 0, so that the cue "
+        "holds the events alone (in training's teacher forcing and the flow encoder's targets; 0 = off)",
+    )
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "train",
@@ -130,6 +140,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     add_config_options(parser, TrainConfig)
     parser.add_argument("--quantization", choices=SCHEMES, default=LINEAR)
     _add_onset_hops(parser)
+    _add_onset_floor(parser)
     parser.add_argument(
         "--onset-middle",
         action="store_true",
@@ -159,6 +170,7 @@ def _run_train(args: argparse.Namespace) -> int:
         args.preset,
         quantization=args.quantization,
         onset_hops=args.onset_hops,
+        onset_floor=args.onset_floor,
         onset_middle=args.onset_middle,
         onset_phase=args.onset_phase,
     )
@@ -192,13 +204,16 @@ def _add_train_flow(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--category", default=None, help="train on one category's clips (default: all)")
     parser.add_argument("--steps", type=int, default=2000)
     _add_onset_hops(parser)
+    _add_onset_floor(parser)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.set_defaults(run=_run_train_flow)
 
 
 def _run_train_flow(args: argparse.Namespace) -> int:
     data = PreparedData(args.data)
-    config = model_config_for(data, preset(args.preset, onset_hops=args.onset_hops), FLOW)
+    config = model_config_for(
+        data, preset(args.preset, onset_hops=args.onset_hops, onset_floor=args.onset_floor), FLOW
+    )
     encoder_config = FlowEncoderConfig(
         config.flow_stack, config.flow_size, config.flow_channels, config.flow_feature_dim
     )
@@ -206,6 +221,7 @@ def _run_train_flow(args: argparse.Namespace) -> int:
         data,
         encoder_config,
         onset_hops=config.onset_hops,
+        onset_floor=config.onset_floor,
         category=args.category,
         steps=args.steps,
         device=args.device,

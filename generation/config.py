@@ -142,6 +142,10 @@ class ModelConfig:
     # not yet made must come; the drum flow model missed late-window strikes more (55 % vs 65 % found).
     # Measured, it did not help (drum validation onset F1 0.52 against 0.63 at 10 000 steps, README).
     onset_phase: bool = False
+    # ... as events only: windows whose onset strength is below this are told 0, in training's teacher
+    # forcing and in the flow encoder's targets (`generation.onset_strength.floored`, `train
+    # --onset-floor`; 0 = the profile as it is).
+    onset_floor: float = 0.0
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:
@@ -152,6 +156,8 @@ class ModelConfig:
             raise ValueError(
                 f"top_frame ({self.top_frame}) must be a multiple of mid_frame ({self.mid_frame})"
             )
+        if self.onset_floor < 0:
+            raise ValueError(f"onset_floor must be >= 0, got {self.onset_floor}")
         hops_fit = not (HOPS_PER_WINDOW % self.onset_hops or self.top_steps_per_video_frame % self.onset_hops)
         if self.uses_onsets and not hops_fit:
             raise ValueError(

@@ -26,6 +26,7 @@ from generation.config import CONDITIONINGS, FLOW, PRESETS, ModelConfig
 from generation.data import Batch, TBPTTBatches, whole_clip_batches
 from generation.diagnose import diagnose
 from generation.model import SampleRNN, State
+from generation.onset_strength import floored
 from generation.options import option
 from generation.precision import (
     AUTO,
@@ -434,7 +435,10 @@ def _step(run: _Run, trained: torch.nn.Module, batch: Batch) -> tuple[float, int
     if run.model_config.uses_onsets:
         told = torch.rand(batch.onsets.shape[0]) < run.config.onset_teacher
         onsets, per_sample = told_onsets(
-            batch.onsets, told, run.config.onset_weight, run.model_config.video_frame_samples
+            floored(batch.onsets, run.model_config.onset_floor),
+            told,
+            run.config.onset_weight,
+            run.model_config.video_frame_samples,
         )
         inputs["onsets"] = onsets.to(run.device)
         if run.model_config.onset_null:

@@ -26,7 +26,7 @@ from generation.checkpoint import (
 )
 from generation.config import ModelConfig
 from generation.flow_encoder import FlowEncoder, FlowEncoderConfig, trunk_weights
-from generation.onset_strength import EVENT_STRENGTH, pool_profile
+from generation.onset_strength import EVENT_STRENGTH, floored, pool_profile
 from generation.prepared import ClipRecord, PreparedData
 
 logger = logging.getLogger(__name__)
@@ -51,10 +51,13 @@ def _stacks(flows: list[torch.Tensor], picks: list[tuple[int, int]], stack: int)
     return torch.stack(out)
 
 
-def _clip_targets(data: PreparedData, record: ClipRecord, hops: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    """A clip's window flows and its own onset profile at ``hops`` per window (num_frames, hops)."""
+def _clip_targets(
+    data: PreparedData, record: ClipRecord, hops: int = 1, floor: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A clip's window flows and its own onset profile at ``hops`` per window (num_frames, hops),
+    windows below ``floor`` zeroed (`floored`)."""
     shard = data.load(record)
-    return shard.window_flow, pool_profile(shard.window_onsets, hops)
+    return shard.window_flow, pool_profile(floored(shard.window_onsets, floor), hops)
 
 
 HOP_LOSS_WEIGHT = 0.25  # the hop classification shares the trunk; at 1 it cost the strength's r 0.71 -> 0.58
@@ -78,6 +81,7 @@ def pretrain_flow_encoder(
     config: FlowEncoderConfig,
     *,
     onset_hops: int = 1,
+    onset_floor: float = 0.0,
     category: str | None = None,
     steps: int = 2000,
     batch_size: int = 64,
@@ -87,14 +91,14 @@ def pretrain_flow_encoder(
     progress: bool = True,
 ) -> dict:
     """Train on the training clips (of ``category``, or all) to predict each window's onset profile at
-    ``onset_hops`` per window; returns the checkpoint, with the Pearson correlation of predicted and
-    actual onset strength on the validation clips and how often the predicted hop of an event is its
-    own (to within one hop)."""
+    ``onset_hops`` per window (windows below ``onset_floor`` told 0); returns the checkpoint, with the
+    Pearson correlation of predicted and actual onset strength on the validation clips and how often
+    the predicted hop of an event is its own (to within one hop)."""
     train = data.clips(split="train", category=category)
     if not train:
         raise ValueError(f"no training clips{f' of {category!r}' if category else ''} in {data.root}")
     val = data.clips(split="val", category=category) or train
-    flows, targets = zip(*(_clip_targets(data, r, onset_hops) for r in train), strict=True)
+    flows, targets = zip(*(_clip_targets(data, r, onset_hops, onset_floor) for r in train), strict=True)
     # Most windows hold no onset: drawing half the batch from the strongest windows keeps the rare
     # events from being averaged away.
     weights = [t.sum(dim=1) + t.sum(dim=1).mean() + 1e-3 for t in targets]
@@ -114,7 +118,9 @@ def pretrain_flow_encoder(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    predicted, actual = _predicted_and_actual(encoder, data, val, device)  # one pass for both scores
+    predicted, actual = _predicted_and_actual(
+        encoder, data, val, device, onset_floor
+    )  # one pass for both scores
     correlation, hop_accuracy = _correlation(predicted, actual), _hop_accuracy(predicted, actual)
     logger.info(
         "flow encoder: predicted vs. actual onset strength on %d validation clips: r = %.3f; "
@@ -130,6 +136,7 @@ def pretrain_flow_encoder(
         "onset_head": {k: v for k, v in encoder.state_dict().items() if k.startswith("onset.")},
         "objective": "onset strength of each window's audio and the hop it falls in, from its motion",
         "onset_hops": onset_hops,
+        "onset_floor": onset_floor,
         "categories": sorted({r.category for r in train}),
         "val_onset_correlation": correlation,
         "val_onset_hop_accuracy": hop_accuracy,
@@ -149,6 +156,11 @@ def onset_hops_of(checkpoint: dict) -> int:
     return int(checkpoint.get("onset_hops", 1))
 
 
+def onset_floor_of(checkpoint: dict) -> float:
+    """The floor below which a pre-trained encoder's targets were zeroed (those written before: none)."""
+    return float(checkpoint.get("onset_floor", 0.0))
+
+
 @torch.no_grad()
 def predict_onsets(encoder: FlowEncoder, window_flow: torch.Tensor, device: str = "cpu") -> torch.Tensor:
     """(num_frames, onset_hops): the predicted onset profile of every window of one clip."""
@@ -160,7 +172,12 @@ HEAD_FIT_STEPS = 300  # full-batch steps of the hop classifier fitted on frozen 
 
 
 def fit_onset_head(
-    exported: dict, data: PreparedData, *, onset_hops: int = 1, category: str | None = None
+    exported: dict,
+    data: PreparedData,
+    *,
+    onset_hops: int = 1,
+    onset_floor: float = 0.0,
+    category: str | None = None,
 ) -> dict:
     """An onset head for flow encoder weights trained elsewhere (which bring none), on the frozen
     trunk's feature of every training window: the strength by least squares (the linear map that
@@ -171,7 +188,7 @@ def fit_onset_head(
     features, targets = [], []
     with torch.no_grad():
         for record in data.clips(split="train", category=category):
-            flow, profile = _clip_targets(data, record, onset_hops)
+            flow, profile = _clip_targets(data, record, onset_hops, onset_floor)
             features.append(encoder(_clip_stacks(flow, encoder.config.stack)))
             targets.append(profile)
     if not features:
@@ -198,14 +215,15 @@ def fit_onset_head(
 
 @torch.no_grad()
 def _predicted_and_actual(
-    encoder: FlowEncoder, data: PreparedData, records: list, device: str
+    encoder: FlowEncoder, data: PreparedData, records: list, device: str, floor: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predicted and actual onset profiles of every window of ``records``, (N, onset_hops) each."""
+    """Predicted and actual onset profiles of every window of ``records``, (N, onset_hops) each (the
+    actual ones below ``floor`` zeroed, as the encoder was trained)."""
     was_training = encoder.training
     encoder.eval()
     predicted, actual = [], []
     for record in records:
-        flow, profile = _clip_targets(data, record, encoder.onset_hops)
+        flow, profile = _clip_targets(data, record, encoder.onset_hops, floor)
         predicted.append(predict_onsets(encoder, flow, device))
         actual.append(profile)
     encoder.train(was_training)
@@ -249,14 +267,26 @@ def load_or_pretrain_flow_encoder(
 ) -> dict:
     """External weights when given; else `runs/flow_encoder.pt`, pre-trained there on first use (on
     ``category``'s training clips, or all) and again when it was written by the older category-classifier
-    pre-training (format 1) or its onset head has other hops per window than the model's."""
-    hops = model_config.onset_hops
+    pre-training (format 1) or its onset head has other hops per window or another floor than the
+    model's."""
+    hops, floor = model_config.onset_hops, model_config.onset_floor
+
+    def head_fits(checkpoint: dict) -> bool:
+        return onset_hops_of(checkpoint) == hops and onset_floor_of(checkpoint) == floor
+
     if given is not None:
         exported = load_flow_encoder_weights(given)
-        if model_config.uses_onsets and ("onset_head" not in exported or onset_hops_of(exported) != hops):
-            logger.info("%s has no onset head of %d hops: fitting one on the training clips", given, hops)
-            exported["onset_head"] = fit_onset_head(exported, data, onset_hops=hops, category=category)
-            exported["onset_hops"] = hops
+        if model_config.uses_onsets and ("onset_head" not in exported or not head_fits(exported)):
+            logger.info(
+                "%s has no onset head of %d hops, floor %g: fitting one on the training clips",
+                given,
+                hops,
+                floor,
+            )
+            exported["onset_head"] = fit_onset_head(
+                exported, data, onset_hops=hops, onset_floor=floor, category=category
+            )
+            exported["onset_hops"], exported["onset_floor"] = hops, floor
         return exported
     path = runs / FLOW_ENCODER_FILE
     if path.exists():
@@ -267,12 +297,15 @@ def load_or_pretrain_flow_encoder(
                 path,
                 found.get("format"),
             )
-        elif model_config.uses_onsets and onset_hops_of(found) != hops:
+        elif model_config.uses_onsets and not head_fits(found):
             logger.warning(
-                "%s places onsets at %d hops per window, the model at %d: pre-training again",
+                "%s places onsets at %d hops per window with floor %g, the model at %d with %g: "
+                "pre-training again",
                 path,
                 onset_hops_of(found),
+                onset_floor_of(found),
                 hops,
+                floor,
             )
         else:
             return load_checkpoint(path, kind=FLOW_ENCODER)
@@ -284,7 +317,14 @@ def load_or_pretrain_flow_encoder(
         model_config.flow_feature_dim,
     )
     payload = pretrain_flow_encoder(
-        data, config, onset_hops=hops, category=category, steps=steps, device=device, progress=progress
+        data,
+        config,
+        onset_hops=hops,
+        onset_floor=floor,
+        category=category,
+        steps=steps,
+        device=device,
+        progress=progress,
     )
     save_checkpoint(path, payload, kind=FLOW_ENCODER)
     return load_checkpoint(path, kind=FLOW_ENCODER)

@@ -228,7 +228,7 @@ def test_cue_dropout_trains_the_no_cue_input_of_the_flow_model_only(
         train(prepared, tmp_path / "null", untrained_null, TrainConfig(category="drum"))
 
 
-def test_cli_onset_middle_and_phase_build_their_cues(
+def test_cli_onset_middle_phase_and_floor_build_their_cues(
     prepared: Path, tmp_path: Path, flow_encoder: Path
 ) -> None:
     args = [
@@ -243,11 +243,12 @@ def test_cli_onset_middle_and_phase_build_their_cues(
         "flow",
     ]
     args += ["--preset", "tiny", "--steps", "3", "--val-every", "3", "--batch-size", "2", "--seed", "1"]
-    cues = ["--onset-middle", "--onset-phase"]
+    cues = ["--onset-middle", "--onset-phase", "--onset-floor", "1.0"]
     assert generation_main([*args, "--flow-encoder", str(flow_encoder), *cues]) == 0
     model, _ = model_from_checkpoint(tmp_path / "drum" / "flow" / "last.pt")
     assert model.config.onset_middle and hasattr(model, "onset_middle_input")
     assert model.config.onset_phase and hasattr(model, "onset_phase_input")
+    assert model.config.onset_floor == 1.0
 
 
 def test_training_warns_when_a_frame_tier_dies(prepared: Path, tmp_path: Path, caplog) -> None:

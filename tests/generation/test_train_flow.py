@@ -12,7 +12,13 @@ import torch
 
 from generation.checkpoint import FLOW_ENCODER, load_checkpoint
 from generation.config import FLOW, PrepareConfig, SplitConfig, preset
-from generation.onset_strength import HOPS_PER_WINDOW, onset_profile, onset_strength, pool_profile
+from generation.onset_strength import (
+    HOPS_PER_WINDOW,
+    floored,
+    onset_profile,
+    onset_strength,
+    pool_profile,
+)
 from generation.prepare import prepare
 from generation.prepared import PreparedData
 from generation.synth.dataset import SynthConfig, build_dataset
@@ -56,6 +62,17 @@ def test_the_onset_profile_places_the_strength_in_the_hop_of_the_strike() -> Non
     assert int(profile[5].argmax()) == 2
     assert torch.equal(pool_profile(profile, 4)[5], torch.tensor([0.0, profile[5, 2], 0.0, 0.0]))
     assert torch.equal(pool_profile(profile, 1)[:, 0], profile.sum(dim=1))
+
+
+def test_a_floored_profile_keeps_the_event_windows_whole_and_zeroes_the_rest() -> None:
+    profile = torch.zeros(4, HOPS_PER_WINDOW)
+    profile[0, 2] = 0.9  # a rise that is not an event
+    profile[1, 5] = 2.5  # a strike
+    profile[2, :2] = 0.6  # two hops that sum past the floor: the window's strength is what counts
+    out = floored(profile, 1.0)
+    assert torch.equal(out[1], profile[1]) and torch.equal(out[2], profile[2])
+    assert not out[0].any() and not out[3].any()
+    assert floored(profile, 0.0) is profile  # off: the profile as it is
 
 
 def test_onset_strength_pads_a_short_clip_with_silence() -> None:
@@ -170,6 +187,35 @@ def test_an_encoder_of_other_hops_than_the_model_is_pre_trained_again(
     assert 0.0 <= checkpoint["val_onset_hop_accuracy"] <= 1.0
     predicted = predict_onsets(onset_predictor(checkpoint), data.load(data.records[0]).window_flow)
     assert predicted.shape == (data.records[0].num_frames, HOPS_PER_WINDOW)
+
+
+def test_an_encoder_of_another_onset_floor_is_pre_trained_again_and_learns_the_floored_targets(
+    drum_only: Path, one_category_run: tuple[Path, float], tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / FLOW_ENCODER_FILE).write_bytes((one_category_run[0] / FLOW_ENCODER_FILE).read_bytes())
+    data = PreparedData(drum_only)
+    base = model_config_for(data, preset("tiny", flow_stack=5, flow_channels=8, flow_feature_dim=16), FLOW)
+    assert load_or_pretrain_flow_encoder(data, runs, base, steps=20, progress=False)["steps"] == 600  # reused
+    checkpoint = load_or_pretrain_flow_encoder(
+        data, runs, base.replace(onset_floor=1.0), steps=20, progress=False
+    )
+    assert checkpoint["onset_floor"] == 1.0 and checkpoint["steps"] == 20
+    # Reused once it fits, and external weights get a head fitted to the floored targets.
+    again = load_or_pretrain_flow_encoder(data, runs, base.replace(onset_floor=1.0), steps=5, progress=False)
+    assert again["steps"] == 20
+    given = tmp_path / "given.pt"
+    torch.save({"config": checkpoint["config"], "state_dict": checkpoint["state_dict"]}, given)
+    fitted = load_or_pretrain_flow_encoder(
+        data, runs, base.replace(onset_floor=1.0), given=given, progress=False
+    )
+    assert fitted["onset_floor"] == 1.0 and "onset.weight" in fitted["onset_head"]
+
+
+def test_onset_floor_is_checked() -> None:
+    with pytest.raises(ValueError, match="onset_floor"):
+        preset("tiny", conditioning=FLOW, onset_floor=-1.0)
 
 
 def test_onset_teacher_share_is_checked() -> None:

@@ -23,7 +23,6 @@ import torch
 
 from generation.checkpoint import FLOW_ENCODER, save_checkpoint
 from generation.config import CONDITIONINGS, DIS, FLOW, RAFT, PrepareConfig, SplitConfig, preset
-from generation.flow_encoder import FlowEncoderConfig
 from generation.options import add_config_options, config_from_args
 from generation.prepare import prepare
 from generation.prepared import PreparedData
@@ -127,6 +126,15 @@ def _add_onset_floor(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_flow_stabilise(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--flow-stabilise",
+        action="store_true",
+        help="flow-based model: its flow encoder sees each flow field less the field's median vector "
+        "(a shaking camera's translation)",
+    )
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "train",
@@ -141,6 +149,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--quantization", choices=SCHEMES, default=LINEAR)
     _add_onset_hops(parser)
     _add_onset_floor(parser)
+    _add_flow_stabilise(parser)
     parser.add_argument(
         "--onset-middle",
         action="store_true",
@@ -171,6 +180,7 @@ def _run_train(args: argparse.Namespace) -> int:
         quantization=args.quantization,
         onset_hops=args.onset_hops,
         onset_floor=args.onset_floor,
+        flow_stabilise=args.flow_stabilise,
         onset_middle=args.onset_middle,
         onset_phase=args.onset_phase,
     )
@@ -205,6 +215,7 @@ def _add_train_flow(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, default=2000)
     _add_onset_hops(parser)
     _add_onset_floor(parser)
+    _add_flow_stabilise(parser)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.set_defaults(run=_run_train_flow)
 
@@ -212,14 +223,18 @@ def _add_train_flow(sub: argparse._SubParsersAction) -> None:
 def _run_train_flow(args: argparse.Namespace) -> int:
     data = PreparedData(args.data)
     config = model_config_for(
-        data, preset(args.preset, onset_hops=args.onset_hops, onset_floor=args.onset_floor), FLOW
-    )
-    encoder_config = FlowEncoderConfig(
-        config.flow_stack, config.flow_size, config.flow_channels, config.flow_feature_dim
+        data,
+        preset(
+            args.preset,
+            onset_hops=args.onset_hops,
+            onset_floor=args.onset_floor,
+            flow_stabilise=args.flow_stabilise,
+        ),
+        FLOW,
     )
     checkpoint = pretrain_flow_encoder(
         data,
-        encoder_config,
+        config.flow_encoder_config,
         onset_hops=config.onset_hops,
         onset_floor=config.onset_floor,
         category=args.category,

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from generation import SAMPLE_RATE, SAMPLES_PER_FRAME
+from generation.flow_encoder import FlowEncoderConfig
 from generation.onset_strength import HOPS_PER_WINDOW
 from generation.options import option
 from generation.quantize import LINEAR, SCHEMES
@@ -122,6 +123,7 @@ class ModelConfig:
     flow_stack: int = 5  # consecutive flow fields seen by the temporal ConvNet
     flow_channels: int = 32
     flow_feature_dim: int = 128
+    flow_stabilise: bool = False  # the flow encoder sees each field less its median (`FlowEncoderConfig`)
     # Flow-based only: the flow encoder's predicted onset strength of each window enters the coarsest
     # tier through its own projection (the audio's own strength for part of training, train.py).
     onset_conditioning: bool = True
@@ -204,6 +206,13 @@ class ModelConfig:
         return self.conditioning == FLOW
 
     @property
+    def flow_encoder_config(self) -> FlowEncoderConfig:
+        """The flow encoder this (flow-based) model is built with."""
+        return FlowEncoderConfig(
+            self.flow_stack, self.flow_size, self.flow_channels, self.flow_feature_dim, self.flow_stabilise
+        )
+
+    @property
     def uses_onsets(self) -> bool:
         return self.conditioning == FLOW and self.onset_conditioning
 
@@ -217,7 +226,11 @@ class ModelConfig:
         keeps their configs equal to today's (so their runs resume). Flow models written before onset
         hops were told the onset strength once per video frame (the default still)."""
         flow = values.get("conditioning") == FLOW
-        before = {"onset_conditioning": not flow, "onset_hops": 1 if flow else cls.onset_hops}
+        before = {
+            "onset_conditioning": not flow,
+            "onset_hops": 1 if flow else cls.onset_hops,
+            "flow_stabilise": False,
+        }
         return cls(**before | values)
 
 

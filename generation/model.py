@@ -216,7 +216,7 @@ class SampleRNN(nn.Module):
             self.encoder_to_h0 = wn_linear(c.encoder_dim, c.rnn_layers * c.dim)
         if c.conditioning == FLOW:
             self.flow_encoder = FlowEncoder(
-                FlowEncoderConfig(c.flow_stack, c.flow_size, c.flow_channels, c.flow_feature_dim),
+                c.flow_encoder_config,
                 onset_hops=c.onset_hops if c.onset_conditioning else 0,
             )
             self.flow_encoder.requires_grad_(False)

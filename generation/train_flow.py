@@ -297,6 +297,13 @@ def load_or_pretrain_flow_encoder(
                 path,
                 found.get("format"),
             )
+        elif FlowEncoderConfig(**found["config"]) != model_config.flow_encoder_config:
+            logger.warning(
+                "%s is a flow encoder of %s, the model needs %s: pre-training again",
+                path,
+                FlowEncoderConfig(**found["config"]),
+                model_config.flow_encoder_config,
+            )
         elif model_config.uses_onsets and not head_fits(found):
             logger.warning(
                 "%s places onsets at %d hops per window with floor %g, the model at %d with %g: "
@@ -310,15 +317,9 @@ def load_or_pretrain_flow_encoder(
         else:
             return load_checkpoint(path, kind=FLOW_ENCODER)
     logger.info("pre-training the flow encoder on %s into %s", data.root, path)
-    config = FlowEncoderConfig(
-        model_config.flow_stack,
-        model_config.flow_size,
-        model_config.flow_channels,
-        model_config.flow_feature_dim,
-    )
     payload = pretrain_flow_encoder(
         data,
-        config,
+        model_config.flow_encoder_config,
         onset_hops=hops,
         onset_floor=floor,
         category=category,

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from generation.checkpoint import FLOW_ENCODER, load_checkpoint
-from generation.config import FLOW, PrepareConfig, SplitConfig, preset
+from generation.config import FLOW, ModelConfig, PrepareConfig, SplitConfig, preset
+from generation.flow_encoder import FlowEncoder, FlowEncoderConfig
 from generation.onset_strength import (
     HOPS_PER_WINDOW,
     floored,
@@ -211,6 +212,37 @@ def test_an_encoder_of_another_onset_floor_is_pre_trained_again_and_learns_the_f
         data, runs, base.replace(onset_floor=1.0), given=given, progress=False
     )
     assert fitted["onset_floor"] == 1.0 and "onset.weight" in fitted["onset_head"]
+
+
+def test_a_stabilised_encoder_does_not_see_the_camera_shake() -> None:
+    torch.manual_seed(0)
+    config = FlowEncoderConfig(stack=3, size=16, channels=4, feature_dim=8, stabilise=True)
+    encoder = FlowEncoder(config).eval()
+    stacks = torch.zeros(2, 3, 2, 16, 16)
+    stacks[:, :, 1, 6:9, 7] = -3.0  # a stick coming down, three pixels tall
+    shaken = stacks + torch.tensor([1.5, -0.7]).view(1, 1, 2, 1, 1)  # the whole frame moved
+    assert torch.allclose(encoder(shaken), encoder(stacks), atol=1e-6)
+    raw = FlowEncoder(FlowEncoderConfig(3, 16, 4, 8)).eval()
+    raw.load_state_dict(encoder.state_dict())
+    assert not torch.allclose(raw(shaken), raw(stacks), atol=1e-3)  # without it the shake is seen
+
+
+def test_encoders_and_models_written_before_stabilising_read_as_unstabilised(
+    drum_only: Path, one_category_run: tuple[Path, float], tmp_path: Path
+) -> None:
+    old = {"stack": 5, "size": 16, "channels": 8, "feature_dim": 16}  # a config of then: no key
+    assert FlowEncoderConfig(**old).stabilise is False
+    assert ModelConfig.from_dict({"conditioning": FLOW}).flow_stabilise is False
+    # A cached encoder of another config than the model's is pre-trained again, not refused later.
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / FLOW_ENCODER_FILE).write_bytes((one_category_run[0] / FLOW_ENCODER_FILE).read_bytes())
+    data = PreparedData(drum_only)
+    base = model_config_for(data, preset("tiny", flow_stack=5, flow_channels=8, flow_feature_dim=16), FLOW)
+    checkpoint = load_or_pretrain_flow_encoder(
+        data, runs, base.replace(flow_stabilise=True), steps=20, progress=False
+    )
+    assert checkpoint["config"]["stabilise"] is True and checkpoint["steps"] == 20
 
 
 def test_onset_floor_is_checked() -> None:

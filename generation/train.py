@@ -219,14 +219,22 @@ def _distributed() -> tuple[int, int, int]:
     return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
+# Options only a flow-based model reads (its flow encoder and its onset cue).
+_FLOW_ONLY = ("flow_stabilise", "onset_hops", "onset_middle", "onset_phase", "onset_floor")
+
+
 def model_config_for(data: PreparedData, base: ModelConfig, conditioning: str) -> ModelConfig:
-    """The preset adapted to the prepared data's rates and shapes."""
+    """The preset adapted to the prepared data's rates and shapes. The flow-only options stay at their
+    defaults for the other models, so that `train --model all --onset-floor 1.0` trains (or resumes)
+    the same frame, seq2seq and unconditional models as without it."""
+    flow_only = {} if conditioning == FLOW else {name: getattr(ModelConfig(), name) for name in _FLOW_ONLY}
     return base.replace(
         conditioning=conditioning,
         sample_rate=data.config.sample_rate,
         video_frame_samples=data.config.samples_per_frame,
         feature_dim=data.config.feature_dim,
         flow_size=data.config.flow_size,
+        **flow_only,
     )
 
 

@@ -103,6 +103,17 @@ def test_resume_refuses_another_model_config(prepared: Path, tmp_path: Path) -> 
         train(prepared, tmp_path, other, config, progress=False)
 
 
+def test_flow_only_options_leave_the_other_models_as_they_are(prepared: Path) -> None:
+    # `train --model all --onset-floor 1.0` must train (and resume) the very frame, seq2seq and
+    # unconditional models a run without it trains: only the flow model reads these options.
+    data = PreparedData(prepared)
+    cued = preset("tiny", onset_floor=1.0, onset_hops=8, flow_stabilise=True, onset_middle=True)
+    for conditioning in (UNCONDITIONAL, SEQ2SEQ):
+        assert model_config_for(data, cued, conditioning) == tiny(data, conditioning)
+    flow = model_config_for(data, cued, FLOW)
+    assert (flow.onset_floor, flow.onset_hops, flow.flow_stabilise, flow.onset_middle) == (1.0, 8, True, True)
+
+
 def test_a_run_written_before_onset_conditioning_existed_resumes(prepared: Path, tmp_path: Path) -> None:
     data = PreparedData(prepared)
     train(

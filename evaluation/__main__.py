@@ -139,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     metrics.add_argument("--classifier", type=Path, help="audio classifier checkpoint (trained if missing)")
     metrics.add_argument("--train", type=Path, help="real training clips to train the classifier on")
     metrics.add_argument("--classifier-steps", type=int, default=300, help="training steps of the classifier")
-    metrics.add_argument("--runs", type=Path, help="with --data: NLL of the test audio under each model")
+    metrics.add_argument(
+        "--runs", type=Path, help="with --data: NLL of the test audio under each model (runs or exported)"
+    )
     metrics.add_argument(
         "--data", type=Path, help="prepared data (generation prepare) holding the test split"
     )

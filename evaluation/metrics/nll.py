@@ -14,23 +14,36 @@ from generation.checkpoint import model_from_checkpoint
 from generation.prepared import PreparedData
 
 
+def _checkpoints(runs: Path) -> list[tuple[str, str, Path]]:
+    """(category, model, checkpoint) of a runs folder (<category>/<model>/best.pt, else last.pt) or of
+    an exported one (<category>/<model>.pt, as `generation export` and demo/checkpoints lay them out)."""
+    found = []
+    for run in sorted(p for p in runs.glob("*/*") if p.is_dir()):
+        checkpoint = run / "best.pt" if (run / "best.pt").exists() else run / "last.pt"
+        if checkpoint.exists():
+            found.append((run.parent.name, run.name, checkpoint))
+    for checkpoint in sorted(runs.glob("*/*.pt")):
+        found.append((checkpoint.parent.name, checkpoint.stem, checkpoint))
+    return found
+
+
 def nll_of_test_audio(
     runs: str | Path, data: str | Path, *, split: str = "test", device: str = "cpu"
 ) -> list[dict]:
-    """One row per RUNS/<category>/<model>/best.pt (or last.pt) with test clips in the prepared data."""
+    """One row per model of RUNS (a runs folder or exported checkpoints) with test clips in the
+    prepared data."""
     prepared = PreparedData(data)
     rows = []
-    for run in sorted(p for p in Path(runs).glob("*/*") if p.is_dir()):
-        checkpoint = run / "best.pt" if (run / "best.pt").exists() else run / "last.pt"
-        records = prepared.clips(split=split, category=run.parent.name)
-        if not checkpoint.exists() or not records:
+    for category, name, checkpoint in _checkpoints(Path(runs)):
+        records = prepared.clips(split=split, category=category)
+        if not records:
             continue
         model, payload = model_from_checkpoint(checkpoint, device)
         ablation = vision_ablation(model, prepared, records, device=torch.device(device))
         rows.append(
             {
-                "category": run.parent.name,
-                "model": run.name,
+                "category": category,
+                "model": name,
                 "nll_bits_per_sample": ablation["own_video_bits"],
                 "nll_shuffled_video": ablation["shuffled_video_bits"],
                 "vision_gain_bits": ablation["vision_gain_bits"],

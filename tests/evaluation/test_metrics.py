@@ -131,6 +131,14 @@ def test_nll_of_the_test_audio_under_each_trained_model(prepared: Path, tmp_path
     assert 0 < rows[0]["nll_bits_per_sample"] < 9 and rows[0]["clips"] == len(
         data.clips(split="test", category="drum")
     )
+    # The exported checkpoints (<category>/<model>.pt, as demo/checkpoints ships them) score the same.
+    from generation.export import export_runs
+
+    export_runs(tmp_path, prepared, tmp_path / "exported", progress=False)
+    (exported,) = nll_of_test_audio(tmp_path / "exported", prepared)
+    assert (exported["category"], exported["model"]) == ("drum", "unconditional")
+    assert exported["checkpoint_step"] == 3
+    assert exported["nll_bits_per_sample"] == pytest.approx(rows[0]["nll_bits_per_sample"], abs=0.01)
 
 
 @pytest.mark.parametrize("category", ["drum", "fireworks"])

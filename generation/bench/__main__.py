@@ -2,6 +2,7 @@
 
 synth     build the demo dataset from scratch (clips per minute)
 prepare   prepare the demo dataset into shards on this machine (clips per minute)
+demo-quality  the shipped demo checkpoints against their targets (into quality.json)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import torch
 
 from generation.ablation import vision_ablation
+from generation.bench.demo_quality import merge_into, summarise_checkpoints
 from generation.bench.follows_video import previous_summary, summarise
 from generation.bench.machine import describe_machine
 from generation.bench.sample import measure_sampling
@@ -225,6 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     follows.add_argument("--metrics", type=Path, required=True, help="CSV of `python -m evaluation metrics`")
     follows.add_argument("--runs", type=Path, required=True)
     follows.add_argument("--steps", type=int, required=True)
+    shipped = sub.add_parser(
+        "demo-quality",
+        help="the shipped demo checkpoints against their targets, into quality.json",
+    )
+    shipped.add_argument("--checkpoints", type=Path, default=Path("demo/checkpoints"))
+    shipped.add_argument("--metrics", type=Path, required=True, help="CSV of `python -m evaluation metrics`")
     sampling = sub.add_parser("sample", help="generation real-time factor, fast and naive paths")
     sampling.add_argument("--presets", nargs="+", default=["paper", "small"])
     sampling.add_argument("--batches", nargs="+", type=int, default=[1, 16, 64, 256])
@@ -239,6 +247,9 @@ def main(argv: list[str] | None = None) -> None:
         result = bench_quality(
             args.data, args.runs, args.preset, args.steps, args.batch_size, args.val_every, args.device
         )
+    elif args.name == "demo-quality":
+        summary = summarise_checkpoints(args.checkpoints, args.metrics)
+        result = merge_into(RESULTS_DIR / "quality.json", summary, args.checkpoints, args.metrics)
     elif args.name == "follows-video":
         previous = previous_summary(RESULTS_DIR / "follows-video.json")
         result = summarise(args.category, args.metrics, args.runs, args.steps, previous)
@@ -249,9 +260,16 @@ def main(argv: list[str] | None = None) -> None:
     else:
         result = bench_train(args.runs, args.steps, args.conditioning, args.compile, args.device)
     RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"{args.name}.json"
+    path = RESULTS_DIR / f"{'quality' if args.name == 'demo-quality' else args.name}.json"
+    if args.name == "quality" and path.is_file():  # the shipped checkpoints' summary stays beside it
+        shipped = json.loads(path.read_text()).get("demo_checkpoints")
+        result |= {"demo_checkpoints": shipped} if shipped else {}
     path.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "machine"}))
+    if args.name == "demo-quality":
+        for target in result["demo_checkpoints"]["targets"]:
+            print(f"{'met    ' if target['met'] else 'NOT met'} {target['category']}: {target['target']}")
+    else:
+        print(json.dumps({k: v for k, v in result.items() if k != "machine"}))
     print(f"written to {path}")
 
 

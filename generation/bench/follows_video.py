@@ -26,12 +26,12 @@ METRIC_COLUMNS = (
 NLL_COLUMNS = ("nll_bits_per_sample", "nll_shuffled_video", "vision_gain_bits", "checkpoint_step")
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+def read_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as handle:
         return list(csv.DictReader(handle))
 
 
-def _number(text: str) -> float | int | None:
+def number(text: str) -> float | int | None:
     if text in ("", "nan"):
         return None
     value = float(text)
@@ -41,13 +41,13 @@ def _number(text: str) -> float | int | None:
 def summarise(category: str, metrics: Path, runs: Path, steps: int, previous: dict | None = None) -> dict:
     nll_path = metrics.with_name(f"{metrics.stem}-nll.csv")
     systems: dict[str, dict] = {}
-    for row in _rows(metrics):
+    for row in read_rows(metrics):
         if row["category"] == category:
-            systems[row["system"]] = {k: _number(row[k]) for k in METRIC_COLUMNS if k in row}
+            systems[row["system"]] = {k: number(row[k]) for k in METRIC_COLUMNS if k in row}
     if nll_path.is_file():
-        for row in _rows(nll_path):
+        for row in read_rows(nll_path):
             if row["category"] == category and row["model"] in systems:
-                systems[row["model"]] |= {k: _number(row[k]) for k in NLL_COLUMNS if k in row}
+                systems[row["model"]] |= {k: number(row[k]) for k in NLL_COLUMNS if k in row}
     for model, values in systems.items():
         best = runs / category / model / "best.pt"
         if best.is_file():

@@ -79,3 +79,49 @@ def test_follows_video_summary_joins_metrics_nll_and_runs(tmp_path) -> None:
     assert drum["flow"]["vision_gain_bits"] == 0.1 and drum["flow"]["checkpoint_step"] == 1500
     assert summary["categories"]["fireworks"]["systems"]["flow"]["onset_f1"] == 0.1
     assert summary["categories"]["drum"]["flow_encoder_val_onset_correlation"] is None
+
+
+def test_demo_quality_judges_the_shipped_checkpoints_against_their_targets(tmp_path) -> None:
+    import csv
+    import json
+
+    from generation.bench.demo_quality import merge_into, summarise_checkpoints
+
+    def checkpoint(category: str, model: str, val: float) -> dict:
+        return {"category": category, "model": model, "step": 15000, "bytes": 1, "val_clips": 10,
+                "val_bits_exported": val, "val_bits_shuffled_videos": val, "vision_gain_bits": 0}  # fmt: skip
+
+    vals = {"drum": {"unconditional": 1.60, "frame": 1.59, "seq2seq": 1.58, "flow": 1.57},
+            "fireworks": {"unconditional": 1.55, "frame": 1.52, "seq2seq": 1.51, "flow": 1.53}}  # fmt: skip
+    (tmp_path / "checkpoints.json").write_text(
+        json.dumps([checkpoint(c, m, v) for c, models in vals.items() for m, v in models.items()])
+    )
+    f1 = {("real", "drum"): 1.0, ("flow", "drum"): 0.85, ("unconditional", "drum"): 0.1,
+          ("real", "fireworks"): 0.94, ("flow", "fireworks"): 0.55}  # fmt: skip
+    metrics = tmp_path / "metrics.csv"
+    with metrics.open("w", newline="") as handle:  # as `python -m evaluation metrics` writes it
+        writer = csv.writer(handle)
+        writer.writerow(["system", "category", "clips", "onset_f1", "av_align"])
+        writer.writerows([system, category, 9, value, 0.3] for (system, category), value in f1.items())
+    with metrics.with_name("metrics-nll.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["category", "model", "nll_bits_per_sample", "nll_shuffled_video", "checkpoint_step"])
+        writer.writerow(["drum", "flow", 1.7, 1.71, 15000])
+    summary = summarise_checkpoints(tmp_path, metrics)
+    drum = summary["categories"]["drum"]
+    assert drum["flow"]["onset_f1"] == 0.85 and drum["real"]["onset_f1"] == 1.0
+    assert drum["flow"]["val_bits"] == 1.57 and drum["flow"]["test_nll_bits_per_sample"] == 1.7
+    met = {(t["category"], t["id"]): t["met"] for t in summary["targets"]}
+    assert met == {
+        ("drum", "conditioned_below_unconditional"): True, ("drum", "flow_lowest"): True,
+        ("drum", "flow_onset_f1"): True, ("fireworks", "conditioned_below_unconditional"): True,
+        ("fireworks", "flow_lowest"): False, ("fireworks", "flow_onset_f1"): False,
+    }  # fmt: skip
+    # The training benchmark's results stay beside the summary in benchmarks/quality.json.
+    quality = tmp_path / "quality.json"
+    quality.write_text(json.dumps({"benchmark": "quality", "results": [{"model": "flow"}]}))
+    merged = merge_into(quality, summary, tmp_path, metrics)
+    assert (
+        merged["results"] == [{"model": "flow"}]
+        and merged["demo_checkpoints"]["targets"] == summary["targets"]
+    )

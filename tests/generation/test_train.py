@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -92,6 +93,32 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(
         assert torch.equal(a["model"][name], b["model"][name]), name
     assert a["data_state"] == b["data_state"]
     assert a["last_val_bits"] == b["last_val_bits"]
+
+
+def test_the_learning_rate_decays_over_the_last_steps_and_resumes_mid_decay(
+    prepared: Path, tmp_path: Path
+) -> None:
+    config = TrainConfig(category="drum", steps=10, lr=1e-3, lr_decay_steps=4)
+    assert [config.learning_rate(step) for step in range(10)] == pytest.approx(
+        [1e-3] * 6 + [1e-3, 7.5e-4, 5e-4, 2.5e-4]
+    )
+    assert TrainConfig(category="drum", steps=10).learning_rate(9) == 3e-4  # constant by default
+    with pytest.raises(ValueError, match="lr_decay_steps"):
+        TrainConfig(category="drum", steps=10, lr_decay_steps=11)
+    # Interrupted in the middle of the decay, the run goes on exactly as an uninterrupted one: the rate
+    # is the step's, not a scheduler's state.
+    data = PreparedData(prepared)
+    model_config = tiny(data, UNCONDITIONAL)
+    whole = TrainConfig(category="drum", steps=6, batch_size=2, val_every=3, lr_decay_steps=4)
+    train(prepared, tmp_path / "a", model_config, whole, progress=False)
+    before_decay = dataclasses.replace(whole, steps=3, lr_decay_steps=0)  # its steps 0-2 run at full rate too
+    train(prepared, tmp_path / "b", model_config, before_decay, progress=False)
+    train(prepared, tmp_path / "b", model_config, whole, progress=False)
+    a, b = (load_checkpoint(tmp_path / run / "drum" / UNCONDITIONAL / "last.pt") for run in "ab")
+    assert a["step"] == b["step"] == 6
+    assert a["optimizer"]["param_groups"][0]["lr"] == b["optimizer"]["param_groups"][0]["lr"] == 3e-4 / 4
+    for name in a["model"]:
+        assert torch.equal(a["model"][name], b["model"][name]), name
 
 
 def test_resume_refuses_another_model_config(prepared: Path, tmp_path: Path) -> None:

@@ -13,17 +13,9 @@ P=.venv/bin/python
 DATA=${DATA:-data/demo/prepared} OUT=${OUT:-data/demo/quality}
 CHECKPOINTS=demo/checkpoints SOUNDTRACKS=demo/soundtracks
 mkdir -p "$OUT" benchmarks/figures
-$P - "$DATA" "$OUT/test.csv" <<'PY'
-import csv, json, sys
-data, out = sys.argv[1:]
-clips = [c for c in json.load(open(f"{data}/manifest.json"))["clips"] if c["split"] == "test"]
-if not clips:
-    sys.exit(f"{data} holds no test clips: run `make demo SAMPLE=1` first")
-with open(out, "w", newline="") as f:
-    writer = csv.writer(f)
-    writer.writerow(["path", "category", "clip_id"])
-    writer.writerows([c["source"], c["category"], c["clip_id"]] for c in clips)
-PY
+$P -c 'import sys; from generation.prepared import PreparedData
+if not PreparedData(sys.argv[1]).write_clips_csv(sys.argv[2], split="test"):
+    sys.exit(f"{sys.argv[1]} holds no test clips: run `make demo SAMPLE=1` first")' "$DATA" "$OUT/test.csv"
 generated=()
 for model in unconditional frame seq2seq flow; do generated+=(--generated "$model=$SOUNDTRACKS/$model"); done
 $P -m evaluation metrics --real "$OUT/test.csv" "${generated[@]}" --runs $CHECKPOINTS --data "$DATA" \

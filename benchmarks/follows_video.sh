@@ -29,17 +29,9 @@ for model in $MODELS; do  # two at a time, one thread each: a 2-core machine's b
   while [ "$(jobs -rp | wc -l)" -ge 2 ]; do sleep 5; done
 done
 wait
-$P - "$D" "$CATEGORY" "$ROOT/test-$CATEGORY.csv" <<'PY'
-import csv, json, sys
-data, category, out = sys.argv[1:]
-clips = json.load(open(f"{data}/manifest.json"))["clips"]
-with open(out, "w", newline="") as f:
-    writer = csv.writer(f)
-    writer.writerow(["path", "category", "clip_id"])
-    for c in clips:
-        if c["split"] == "test" and c["category"] == category:
-            writer.writerow([c["source"], c["category"], c["clip_id"]])
-PY
+$P -c 'import sys; from generation.prepared import PreparedData
+PreparedData(sys.argv[1]).write_clips_csv(sys.argv[3], split="test", category=sys.argv[2])' \
+  "$D" "$CATEGORY" "$ROOT/test-$CATEGORY.csv"
 generated=()
 for model in $MODELS; do
   out=$S/$model guidance=()

@@ -8,6 +8,7 @@ Reading it needs torch alone: not OpenCV, not VGG19, not the preparation pipelin
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -183,6 +184,16 @@ class PreparedData:
             for r in self.records
             if (split is None or r.split == split) and (category is None or r.category == category)
         ]
+
+    def write_clips_csv(self, out: Path | str, *, split: str, category: str | None = None) -> int:
+        """The split's clips as a CSV of their source videos (path, category, clip_id), the form
+        `python -m evaluation metrics --real` reads; returns how many were written."""
+        clips = self.clips(split=split, category=category)
+        with Path(out).open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["path", "category", "clip_id"])
+            writer.writerows([c.source, c.category, c.clip_id] for c in clips)
+        return len(clips)
 
     def load(self, record: ClipRecord) -> Shard:
         """The clip's tensors, with their shapes checked against the config."""

@@ -53,6 +53,22 @@ def blinking_clip(path: Path, pattern: list[bool]) -> None:
     encode_mp4(path, frames=frames, fps=FPS, audio=audio.astype(np.float32), sample_rate=SR)
 
 
+def test_a_split_is_written_as_the_clips_csv_metrics_reads(prepared: Path, tmp_path: Path) -> None:
+    from generation.sources import discover
+
+    data = PreparedData(prepared)
+    out = tmp_path / "test.csv"
+    assert data.write_clips_csv(out, split="test", category="drum") == len(
+        data.clips(split="test", category="drum")
+    )
+    sources, rejected = discover(out)  # as `python -m evaluation metrics --real` reads it
+    assert not rejected
+    assert [(s.category, s.clip_id) for s in sources] == [
+        (c.category, c.clip_id) for c in data.clips(split="test", category="drum")
+    ]
+    assert data.write_clips_csv(out, split="test", category="no-such-category") == 0
+
+
 def test_frame_i_covers_exactly_samples_i_times_1024(tmp_path: Path) -> None:
     pattern = [bool(b) for b in np.random.default_rng(3).integers(0, 2, 40)]
     pattern[0] = False

@@ -21,8 +21,9 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from generation import warm_start
 from generation.checkpoint import load_checkpoint, save_checkpoint
-from generation.config import CONDITIONINGS, FLOW, PRESETS, ModelConfig
+from generation.config import CONDITIONINGS, FLOW, PRESETS, UNCONDITIONAL, ModelConfig
 from generation.data import Batch, TBPTTBatches, whole_clip_batches
 from generation.diagnose import diagnose
 from generation.model import SampleRNN, State
@@ -60,6 +61,14 @@ class TrainConfig:
         "the learning rate falls linearly to 0 over the last this many of --steps (0 = constant): at a "
         "constant rate validation NLL swings by 0.01-0.03 bits from one validation to the next, more than "
         "what vision adds, so models are compared only once it has settled",
+    )
+    warm_start: int = option(
+        0,
+        "conditioned models begin as the same category's unconditional run at this step (its sound tiers, "
+        "their Adam moments, data position and RNG: RUNS/<category>/unconditional/step-K.pt, which the "
+        "unconditional run given the same option writes) and train on to --steps, so both see the same "
+        "clips for the same steps and their NLL gap is what vision adds (generation.warm_start); 0 = "
+        "every model from scratch",
     )
     grad_clip: float = option(1.0, "gradient norm clip")
     val_every: int = option(250, "steps between validation and checkpoints")
@@ -102,6 +111,8 @@ class TrainConfig:
             raise ValueError(f"onset_dropout must be in [0, 1), got {self.onset_dropout}")
         if not 0 <= self.lr_decay_steps <= self.steps:
             raise ValueError(f"lr_decay_steps must be in [0, steps={self.steps}], got {self.lr_decay_steps}")
+        if not 0 <= self.warm_start < self.steps:
+            raise ValueError(f"warm_start must be in [0, steps={self.steps}), got {self.warm_start}")
 
     def learning_rate(self, step: int) -> float:
         """The rate of optimiser step ``step`` (0-based). A function of the step alone, not a scheduler
@@ -330,7 +341,7 @@ def train(
                 metrics.write(run.step, "train", train_bits, rate, time.perf_counter() - started)
             window_start, window_samples, window_bits, window_count = time.perf_counter(), 0, 0.0, 0
         bar.update()
-        if run.step % config.val_every == 0 or run.step == config.steps:
+        if run.step % config.val_every == 0 or run.step in (config.steps, config.warm_start):
             _validate_and_save(run, metrics, time.perf_counter() - started, bar)
     bar.close()
     if metrics:
@@ -413,8 +424,11 @@ def _setup(
 
 
 def _resume(run: _Run) -> None:
-    """Continue from last.pt exactly: weights, optimiser, step, data position, carried state, RNG."""
+    """Continue from last.pt exactly: weights, optimiser, step, data position, carried state, RNG; a
+    conditioned run with --warm-start and no last.pt yet begins from the unconditional run instead."""
     if not run.last_path.exists():
+        if run.config.warm_start and run.model_config.conditioning != UNCONDITIONAL:
+            _warm_start(run)
         return
     saved = load_checkpoint(run.last_path, map_location=run.device)
     if ModelConfig.from_dict(saved["model_config"]) != run.model_config:
@@ -434,6 +448,21 @@ def _resume(run: _Run) -> None:
     run.state = State.from_dict({k: v.to(run.device) for k, v in saved["stream_state"][run.rank].items()})
     torch.set_rng_state(saved["rng"])
     logger.info("resuming %s from step %d", run.run_dir, run.step)
+
+
+def _warm_start(run: _Run) -> None:
+    saved = warm_start.load_snapshot(
+        run.run_dir.parent.parent, run.config.category, run.config.warm_start, run.device
+    )
+    if len(saved["data_state"]) != run.world:
+        raise ValueError(
+            f"the unconditional run was trained by {len(saved['data_state'])} processes, this one has "
+            f"{run.world}: warm-start with the same number of processes"
+        )
+    run.state, _ = warm_start.apply(run.model, run.optimizer, saved, run.device, run.rank)
+    run.step = saved["step"]
+    run.batches.load_state_dict(saved["data_state"][run.rank])
+    torch.set_rng_state(saved["rng"])
 
 
 def _wrapped(run: _Run) -> torch.nn.Module:
@@ -516,6 +545,10 @@ def _validate_and_save(run: _Run, metrics: MetricsLog | None, wall: float, bar: 
         if run.last_val < run.best:
             run.best = run.last_val
             save_checkpoint(run.run_dir / "best.pt", payload)
+        if run.step == run.config.warm_start and run.model_config.conditioning == UNCONDITIONAL:
+            save_checkpoint(
+                warm_start.snapshot_path(run.run_dir.parent.parent, run.config.category, run.step), payload
+            )
         save_checkpoint(run.last_path, payload)
         bar.write(f"step {run.step}: validation {run.last_val:.3f} bits/sample (best {run.best:.3f})")
     if run.world > 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 import os
@@ -14,7 +15,7 @@ import torch
 
 from generation.__main__ import main as generation_main
 from generation.checkpoint import load_checkpoint, model_from_checkpoint
-from generation.config import FLOW, SEQ2SEQ, UNCONDITIONAL, preset
+from generation.config import FLOW, FRAME, SEQ2SEQ, UNCONDITIONAL, preset
 from generation.prepared import PreparedData
 from generation.train import TrainConfig, evaluate_bits, model_config_for, told_onsets, train
 from generation.train_flow import FLOW_ENCODER_FILE, load_or_pretrain_flow_encoder
@@ -317,3 +318,47 @@ def test_training_warns_when_a_frame_tier_dies(prepared: Path, tmp_path: Path, c
         )
     assert "step 2: the top tier is dead" in caplog.text and "--lr" in caplog.text
     assert "middle tier is dead" not in caplog.text
+
+
+def test_a_warm_started_model_begins_as_the_unconditional_one_on_the_same_clips(
+    prepared: Path, tmp_path: Path
+) -> None:
+    # The frame model's vision enters silent, so one step after a warm start at step 3 its sound tiers
+    # are exactly where the unconditional model's are after its own step 3 -> 4: same weights, Adam
+    # moments, batch and carried state. (No clipping: the frame model's gain gradient would change the
+    # clip's scale.)
+    data = PreparedData(prepared)
+    config = TrainConfig(category="drum", steps=4, batch_size=2, val_every=4, warm_start=3, grad_clip=1e9)
+    train(prepared, tmp_path, tiny(data, UNCONDITIONAL), config, progress=False)
+    snapshot = load_checkpoint(tmp_path / "drum" / UNCONDITIONAL / "step-3.pt")
+    assert snapshot["step"] == 3
+    train(prepared, tmp_path, tiny(data, FRAME), config, progress=False)
+    plain, warm = (load_checkpoint(tmp_path / "drum" / m / "last.pt") for m in (UNCONDITIONAL, FRAME))
+    assert warm["step"] == plain["step"] == 4
+    assert warm["train_config"]["warm_start"] == 3
+    assert warm["data_state"] == plain["data_state"]
+    shared = [name for name in plain["model"] if name in warm["model"]]
+    assert any(name.startswith("mlp.") for name in shared) and len(shared) == len(plain["model"])
+    for name in shared:
+        assert torch.equal(warm["model"][name], plain["model"][name]), name
+    assert not torch.equal(warm["model"]["visual.bias"], torch.zeros_like(warm["model"]["visual.bias"]))
+
+
+@pytest.mark.parametrize("conditioning", [SEQ2SEQ, FLOW])
+def test_warm_started_encoder_models_train_on_from_the_unconditional_step(
+    prepared: Path, tmp_path: Path, flow_encoder: Path, conditioning: str
+) -> None:
+    data = PreparedData(prepared)
+    config = TrainConfig(category="fireworks", steps=4, batch_size=2, val_every=4, warm_start=2)
+    with pytest.raises(FileNotFoundError, match="Train the unconditional model first"):
+        train(prepared, tmp_path, tiny(data, conditioning), config, flow_encoder=flow_encoder, progress=False)
+    train(prepared, tmp_path, tiny(data, UNCONDITIONAL), config, progress=False)
+    result = train(
+        prepared, tmp_path, tiny(data, conditioning), config, flow_encoder=flow_encoder, progress=False
+    )
+    assert result.step == 4 and math.isfinite(result.best_val_bits)
+    with (result.run_dir / "metrics.csv").open() as f:
+        logged = [int(row["step"]) for row in csv.DictReader(f)]
+    assert logged and min(logged) > 2  # its own steps are 3 and 4 only
+    with pytest.raises(ValueError, match="warm_start"):
+        TrainConfig(category="drum", steps=3, warm_start=3)

@@ -80,8 +80,11 @@ def apply(
     params = dict(model.named_parameters())
     for name in trainable:
         if name in donor_state:
+            # As Optimizer.load_state_dict does: moments on the parameter's device, the step count
+            # where it was (on the CPU unless the optimiser is capturable or fused).
             optimizer.state[params[name]] = {
-                k: v.to(device) if torch.is_tensor(v) else v for k, v in donor_state[name].items()
+                k: v.to(device) if torch.is_tensor(v) and k != "step" else v
+                for k, v in donor_state[name].items()
             }
 
     carried = saved["stream_state"][rank]

@@ -459,7 +459,7 @@ def _warm_start(run: _Run) -> None:
             f"the unconditional run was trained by {len(saved['data_state'])} processes, this one has "
             f"{run.world}: warm-start with the same number of processes"
         )
-    run.state, _ = warm_start.apply(run.model, run.optimizer, saved, run.device, run.rank)
+    run.state = warm_start.apply(run.model, run.optimizer, saved, run.device, run.rank)
     run.step = saved["step"]
     run.batches.load_state_dict(saved["data_state"][run.rank])
     torch.set_rng_state(saved["rng"])

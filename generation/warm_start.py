@@ -63,11 +63,11 @@ def shared_parameters(model: SampleRNN, source: ModelConfig, saved: dict) -> lis
 
 def apply(
     model: SampleRNN, optimizer: torch.optim.Optimizer, saved: dict, device: torch.device, rank: int = 0
-) -> tuple[State, list[str]]:
+) -> State:
     """Copy the shared weights and their Adam moments from the unconditional checkpoint ``saved`` into
     ``model`` and ``optimizer`` (built over ``model``'s trainable parameters, in order); the streams'
     carried state to continue from (its top and middle tiers'; encoder and flow history start at zero,
-    as at a clip's start) and the names copied."""
+    as at a clip's start)."""
     source = ModelConfig.from_dict(saved["model_config"])
     names = shared_parameters(model, source, saved)
     model.load_state_dict({k: saved["model"][k] for k in names}, strict=False)
@@ -107,4 +107,4 @@ def apply(
         len(names),
         ", ".join(sorted({n.split(".")[0] for n in fresh})) or "none",
     )
-    return state, names
+    return state
